@@ -1,0 +1,73 @@
+// Package scenario is the compiled, immutable description of a load test:
+// user classes, their tasks, waits and hooks. It is what the script loader
+// produces and what the runner executes; it knows nothing about Starlark.
+package scenario
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/stats"
+)
+
+// Func is a unit of user behaviour: a task, on_start or on_stop.
+// A returned error is a script error (recorded with its traceback); the
+// user goes on with its next task. Returning ErrStopUser ends the user.
+type Func func(ctx context.Context, vu *VU) error
+
+// Task is one weighted entry of a user class's task list.
+type Task struct {
+	Name   string
+	Weight int
+	Tags   []string
+	Fn     Func
+}
+
+// UserClass is one kind of simulated user.
+type UserClass struct {
+	Name       string
+	Weight     int
+	FixedCount int
+	Host       string
+	Tasks      []Task
+	// Sequential runs Tasks in order, round and round, ignoring weights.
+	Sequential bool
+	OnStart    Func // may be nil
+	OnStop     Func // may be nil
+	Wait       Wait // nil means no wait
+}
+
+// Scenario is a whole test definition.
+type Scenario struct {
+	Users []*UserClass
+	// Options are the script's `options = {...}`, keyed by flag name
+	// ("users", "spawn-rate", "run-time", "host", ...). The CLI overrides them.
+	Options map[string]string
+	// Files are the script and everything it loaded (path → content),
+	// the bundle a worker needs.
+	Files map[string][]byte
+}
+
+// VU is one running virtual user. It is owned by one goroutine.
+type VU struct {
+	ID    int
+	Class *UserClass
+	// Host is the base URL requests are relative to.
+	Host string
+	HTTP *httpx.Client
+	Rec  stats.Recorder
+	Rand *rand.Rand
+	// Local is per-user state owned by the script engine (its thread,
+	// the user object, u.state).
+	Local any
+	// Iteration counts the tasks this user has started.
+	Iteration int64
+}
+
+// Wait decides the pause after a task.
+type Wait interface {
+	// Next returns how long to wait after a task that took taskDur.
+	Next(taskDur time.Duration, r *rand.Rand) time.Duration
+}

@@ -1,0 +1,74 @@
+package stats
+
+import "time"
+
+// Latency holds the latency figures of one row, in milliseconds.
+type Latency struct {
+	Min  float64 `json:"min"`
+	Avg  float64 `json:"avg"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Row is one line of the statistics table: an endpoint or the aggregate.
+type Row struct {
+	Method   string
+	Name     string
+	Requests int64
+	Failures int64
+	// BytesAvg is the average response size in bytes.
+	BytesAvg float64
+	// RPS is requests per second over the whole test; CurrentRPS and
+	// CurrentFailPerSec are over the sliding window.
+	RPS               float64
+	CurrentRPS        float64
+	CurrentFailPerSec float64
+	Latency           Latency
+	// Percentile returns any other quantile (q in 0..1) in ms.
+	Percentile func(q float64) float64 `json:"-"`
+}
+
+// ErrorRow is one group of failures: same method, name and error text.
+type ErrorRow struct {
+	Method    string
+	Name      string
+	Error     string
+	Count     int64
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// ExceptionRow is one group of script errors with the same message.
+type ExceptionRow struct {
+	Count     int64
+	Message   string
+	Traceback string
+}
+
+// HistoryPoint is one sample of the aggregate over time (one per second at
+// most), used for charts and the stats-history CSV.
+type HistoryPoint struct {
+	Time              time.Time
+	Users             int
+	CurrentRPS        float64
+	CurrentFailPerSec float64
+	P50, P95, P99     float64 // ms, over the sliding window
+	Requests          int64   // cumulative
+	Failures          int64   // cumulative
+}
+
+// Snapshot is a consistent view of the statistics at one instant.
+type Snapshot struct {
+	Time       time.Time
+	Started    time.Time
+	Duration   time.Duration
+	Endpoints  []Row // sorted by name, then method
+	Total      Row   // Method "", Name "Aggregated"
+	Errors     []ErrorRow
+	Exceptions []ExceptionRow
+	History    []HistoryPoint
+}
