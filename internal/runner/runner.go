@@ -1,0 +1,332 @@
+// Package runner runs virtual users: the closed model of Locust, where each
+// user loops over its tasks with a wait between them. It spawns and stops
+// users toward an absolute target at a spawn rate paced from the start of
+// each ramp, keeps the class mix of a Plan exactly, and stops users
+// gracefully (let the current task finish for up to the stop timeout).
+//
+// It does not aggregate statistics or decide when a test ends: users record
+// into the recorder they are given, and the caller sets targets and stops.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/scenario"
+	"github.com/horde-load/horde/internal/stats"
+)
+
+// Options configure a Runner.
+type Options struct {
+	Scenario *scenario.Scenario
+	// NewClient returns a fresh HTTP session for one user.
+	NewClient func() *httpx.Client
+	// Recorder returns the recorder user id records into.
+	Recorder func(userID int) stats.Recorder
+	// Host is the default base URL for classes that set none.
+	Host string
+	// Tags keeps only tasks with one of these tags (none: keep all);
+	// ExcludeTags drops tasks with any of these. Exclusion wins.
+	Tags, ExcludeTags []string
+	// StopTimeout lets a stopping user finish its current task for this
+	// long before its requests are cancelled. 0 cancels at once.
+	StopTimeout time.Duration
+	// Seed seeds the users' random sources; 0 picks one at random.
+	Seed   uint64
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Runner spawns and stops users. Create it with New, start Run, then move
+// the target with SetTarget.
+type Runner struct {
+	opts    Options
+	classes []*classPlan
+	plan    *Plan
+	wake    chan struct{}
+
+	mu      sync.Mutex
+	users   []*user // running users in plan order; users[i] has class plan.Class(i)
+	target  int
+	rate    float64
+	ramp    rampState
+	nextID  int
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+type rampState struct {
+	start time.Time
+	steps int
+}
+
+// classPlan is a user class with its tasks filtered by tags and their
+// cumulative weights precomputed.
+type classPlan struct {
+	*scenario.UserClass
+	tasks []scenario.Task
+	cum   []int
+}
+
+// New validates opts and filters each class's tasks by tags. A class left
+// without tasks is an error, as is a scenario without classes.
+func New(opts Options) (*Runner, error) {
+	if opts.Scenario == nil || len(opts.Scenario.Users) == 0 {
+		return nil, errors.New("the scenario defines no users")
+	}
+	if opts.NewClient == nil || opts.Recorder == nil {
+		return nil, errors.New("runner: NewClient and Recorder are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Seed == 0 {
+		opts.Seed = rand.Uint64()
+	}
+	r := &Runner{opts: opts, wake: make(chan struct{}, 1)}
+	var classes []*scenario.UserClass
+	for _, c := range opts.Scenario.Users {
+		cp := &classPlan{UserClass: c}
+		for _, t := range c.Tasks {
+			if keepTask(t.Tags, opts.Tags, opts.ExcludeTags) {
+				cp.tasks = append(cp.tasks, t)
+			}
+		}
+		if len(cp.tasks) == 0 {
+			if len(opts.Tags) > 0 || len(opts.ExcludeTags) > 0 {
+				opts.Logger.Warn("user class has no tasks left after tag filtering; it will not be spawned", "class", c.Name)
+				continue
+			}
+			return nil, fmt.Errorf("user class %q has no tasks", c.Name)
+		}
+		sum := 0
+		for _, t := range cp.tasks {
+			sum += max(t.Weight, 0)
+			cp.cum = append(cp.cum, sum)
+		}
+		if sum == 0 && !c.Sequential {
+			return nil, fmt.Errorf("user class %q: all task weights are 0", c.Name)
+		}
+		r.classes = append(r.classes, cp)
+		classes = append(classes, c)
+	}
+	if len(r.classes) == 0 {
+		return nil, errors.New("no user class has tasks matching the tags")
+	}
+	r.plan = NewPlan(classes)
+	return r, nil
+}
+
+func keepTask(tags, include, exclude []string) bool {
+	for _, t := range tags {
+		if slices.Contains(exclude, t) {
+			return false
+		}
+	}
+	if len(include) == 0 {
+		return true
+	}
+	for _, t := range tags {
+		if slices.Contains(include, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetTarget moves the number of users toward n at rate users per second
+// (rate ≤ 0 or +Inf: at once). The ramp is paced from now: after t seconds
+// it has started or stopped 1 + floor(t·rate) users. A new target replaces
+// the ramp in progress.
+func (r *Runner) SetTarget(n int, rate float64) {
+	if n < 0 {
+		n = 0
+	}
+	if m := r.plan.Max(); m >= 0 && n > m {
+		r.opts.Logger.Warn("only fixed_count classes: capping users", "requested", n, "max", m)
+		n = m
+	}
+	r.mu.Lock()
+	r.target, r.rate = n, rate
+	r.ramp = rampState{start: r.opts.Now()}
+	r.mu.Unlock()
+	r.poke()
+}
+
+func (r *Runner) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Users returns how many users are running now. A user that stopped
+// itself (stop_user()) is not counted and not replaced, as in Locust.
+func (r *Runner) Users() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, u := range r.users {
+		if !u.exited.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+// Target returns the current target number of users.
+func (r *Runner) Target() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.target
+}
+
+// ClassCounts returns the running users per class name.
+func (r *Runner) ClassCounts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.classes))
+	for _, c := range r.classes {
+		out[c.Name] = 0
+	}
+	for _, u := range r.users {
+		if !u.exited.Load() {
+			out[u.class.Name]++
+		}
+	}
+	return out
+}
+
+// Ramping reports whether the user count is still moving toward the target.
+func (r *Runner) Ramping() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.users) != r.target
+}
+
+// Run drives spawning and stopping until ctx is done, then stops every
+// user at once and waits for them. Users' requests run under ctx.
+func (r *Runner) Run(ctx context.Context) error {
+	defer r.wg.Wait()
+	defer r.stopAll()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := r.step(ctx)
+		if wait < 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-r.wake:
+			}
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// step spawns or stops the users due by now and returns how long until
+// the next is due, or -1 when the target is reached.
+func (r *Runner) step(ctx context.Context) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return -1
+	}
+	diff := r.target - len(r.users)
+	if diff == 0 {
+		return -1
+	}
+	due := abs(diff)
+	if r.rate > 0 && !math.IsInf(r.rate, 1) {
+		elapsed := r.opts.Now().Sub(r.ramp.start).Seconds()
+		due = min(due, 1+int(elapsed*r.rate)-r.ramp.steps)
+	}
+	for range max(due, 0) {
+		if diff > 0 && !r.spawnLocked(ctx) {
+			r.target = len(r.users) // no class can take more users
+			return -1
+		}
+		if diff < 0 {
+			r.stopLastLocked()
+		}
+		r.ramp.steps++
+	}
+	if len(r.users) == r.target {
+		return -1
+	}
+	next := r.ramp.start.Add(time.Duration(float64(r.ramp.steps) / r.rate * float64(time.Second)))
+	return max(next.Sub(r.opts.Now()), 0)
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// Stop stops every user: each finishes its current task for up to the stop
+// timeout, then its requests are cancelled. It returns when all have ended
+// or ctx is done. Run keeps going; SetTarget can start users again.
+func (r *Runner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	r.target = 0
+	users := slices.Clone(r.users)
+	for range r.users {
+		r.stopLastLocked()
+	}
+	r.mu.Unlock()
+	for _, u := range users {
+		select {
+		case <-u.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (r *Runner) stopAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+	for _, u := range r.users {
+		u.softStop()
+		u.hardStop()
+	}
+	r.users = nil
+}
+
+func (r *Runner) stopLastLocked() {
+	u := r.users[len(r.users)-1]
+	r.users = r.users[:len(r.users)-1]
+	u.softStop()
+	if r.opts.StopTimeout <= 0 {
+		u.hardStop()
+		return
+	}
+	t := time.AfterFunc(r.opts.StopTimeout, u.hardStop)
+	go func() {
+		<-u.done
+		t.Stop()
+	}()
+}
