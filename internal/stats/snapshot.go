@@ -71,4 +71,7 @@ type Snapshot struct {
 	Errors     []ErrorRow
 	Exceptions []ExceptionRow
 	History    []HistoryPoint
+	// Warnings are the one-time warnings given so far (e.g. the cap on
+	// endpoint names was reached), oldest first.
+	Warnings []string
 }

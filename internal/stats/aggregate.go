@@ -1,0 +1,290 @@
+package stats
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Defaults of AggregateOptions.
+const (
+	DefaultWindow         = 10 * time.Second
+	DefaultMaxEndpoints   = 1000
+	DefaultMaxErrors      = 1000
+	DefaultHistoryRecent  = 1200 // 20 minutes at one point per second
+	DefaultHistoryArchive = 1200
+)
+
+// Names of the rows that absorb what is over a cap.
+const (
+	OverflowName      = "(other)"
+	OverflowError     = "(other errors)"
+	OverflowException = "(other exceptions)"
+	TotalName         = "Aggregated"
+)
+
+// AggregateOptions configures an Aggregate; zero fields take the defaults.
+type AggregateOptions struct {
+	// Window is the sliding window for current rates and the history's
+	// percentiles, rounded up to whole seconds.
+	Window time.Duration
+	// MaxEndpoints caps distinct (method, name) rows; further names are
+	// counted in one row named OverflowName with method "".
+	MaxEndpoints int
+	// MaxErrors caps distinct failure groups and, separately, distinct
+	// exception messages; further ones are counted in an overflow group.
+	MaxErrors int
+	// HistoryRecent is how many of the newest history points are kept at
+	// full resolution; HistoryArchive bounds the older, thinned points.
+	HistoryRecent  int
+	HistoryArchive int
+	// OnWarning, if set, receives each warning once, when it first
+	// happens. It is called with the Aggregate locked: it must not call
+	// back into it.
+	OnWarning func(msg string)
+}
+
+func (o AggregateOptions) withDefaults() AggregateOptions {
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.MaxEndpoints <= 0 {
+		o.MaxEndpoints = DefaultMaxEndpoints
+	}
+	if o.MaxErrors <= 0 {
+		o.MaxErrors = DefaultMaxErrors
+	}
+	if o.HistoryRecent <= 0 {
+		o.HistoryRecent = DefaultHistoryRecent
+	}
+	if o.HistoryArchive <= 0 {
+		o.HistoryArchive = DefaultHistoryArchive
+	}
+	return o
+}
+
+// aggEndpoint is one row on the master: cumulative counts plus the
+// per-second counts of the sliding window.
+type aggEndpoint struct {
+	Entry
+	win rateWindow
+}
+
+// Aggregate merges the Deltas of all workers into the statistics users
+// read: cumulative rows, sliding-window rates and percentiles, failure
+// groups and a bounded history. It is safe for concurrent use. Time is
+// always passed in, so tests drive it with an artificial clock.
+type Aggregate struct {
+	mu      sync.Mutex
+	opts    AggregateOptions
+	winSec  int
+	start   time.Time
+	warned  map[string]bool
+	warning []string
+	aggState
+}
+
+// aggState is everything Reset clears.
+type aggState struct {
+	endpoints  map[Key]*aggEndpoint
+	named      int // endpoints other than the overflow row
+	total      aggEndpoint
+	totalHist  []Histogram // per-second histograms, aligned with total.win
+	scratch    Histogram
+	errors     map[ErrorKey]*ErrorRow
+	namedErrs  int
+	exceptions map[string]*ExceptionRow
+	namedExcs  int
+	hist       history
+}
+
+// NewAggregate returns an empty Aggregate. Its start is set by Start, or
+// else by the first Add or Tick.
+func NewAggregate(opts AggregateOptions) *Aggregate {
+	opts = opts.withDefaults()
+	winSec := int((opts.Window + time.Second - 1) / time.Second)
+	a := &Aggregate{opts: opts, winSec: winSec, warned: make(map[string]bool)}
+	a.aggState = a.newState()
+	return a
+}
+
+func (a *Aggregate) newState() aggState {
+	return aggState{
+		endpoints:  make(map[Key]*aggEndpoint),
+		total:      aggEndpoint{win: newRateWindow(a.winSec)},
+		totalHist:  make([]Histogram, a.winSec+1),
+		errors:     make(map[ErrorKey]*ErrorRow),
+		exceptions: make(map[string]*ExceptionRow),
+		hist:       newHistory(a.opts.HistoryRecent, a.opts.HistoryArchive),
+	}
+}
+
+// Start sets the start of the test, from which whole-test RPS and the
+// window's first second are computed.
+func (a *Aggregate) Start(t time.Time) {
+	a.mu.Lock()
+	a.start = t
+	a.mu.Unlock()
+}
+
+// Reset clears all counts, errors and history and releases their memory;
+// the test's start becomes now. Warnings already given are kept.
+func (a *Aggregate) Reset(now time.Time) {
+	a.mu.Lock()
+	a.aggState = a.newState()
+	a.start = now
+	a.mu.Unlock()
+}
+
+// Warnings returns every warning given so far, oldest first.
+func (a *Aggregate) Warnings() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.warning)
+}
+
+func (a *Aggregate) warnOnce(kind, msg string) {
+	if a.warned[kind] {
+		return
+	}
+	a.warned[kind] = true
+	a.warning = append(a.warning, msg)
+	if a.opts.OnWarning != nil {
+		a.opts.OnWarning(msg)
+	}
+}
+
+func (a *Aggregate) ensureStart(t time.Time) {
+	if a.start.IsZero() {
+		a.start = t
+	}
+}
+
+// Add merges a worker's Delta, received at time at, into the totals and
+// into the sliding window's second of at. It keeps no reference to d.
+func (a *Aggregate) Add(d *Delta, at time.Time) {
+	if d == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ensureStart(at)
+	sec := at.Unix()
+	wi, fresh, inWin := a.total.win.slot(sec)
+	if fresh {
+		a.totalHist[wi].Reset()
+	}
+	add := func(k Key, e *Entry) {
+		if e.Requests == 0 {
+			return
+		}
+		ep := a.endpoint(k)
+		ep.Merge(e)
+		ep.win.add(sec, e.Requests, e.Failures)
+		a.total.Merge(e)
+		if inWin {
+			a.total.win[wi].req += e.Requests
+			a.total.win[wi].fails += e.Failures
+			a.totalHist[wi].Merge(&e.Hist)
+		}
+	}
+	if a.mayOverflow(d) {
+		// Which names get the last free rows must not depend on map order.
+		for _, k := range slices.SortedFunc(maps.Keys(d.Endpoints), compareKeys) {
+			add(k, d.Endpoints[k])
+		}
+	} else {
+		for k, e := range d.Endpoints {
+			add(k, e)
+		}
+	}
+	a.addErrors(d.Errors, at)
+	a.addExceptions(d.Exceptions)
+}
+
+// mayOverflow reports whether d brings more new names than rows are left.
+func (a *Aggregate) mayOverflow(d *Delta) bool {
+	if a.named+len(d.Endpoints) <= a.opts.MaxEndpoints {
+		return false
+	}
+	newNames := 0
+	for k := range d.Endpoints {
+		if a.endpoints[k] == nil {
+			newNames++
+		}
+	}
+	return a.named+newNames > a.opts.MaxEndpoints
+}
+
+// endpoint returns the row for k, creating it, or the overflow row when
+// the cap on names is reached.
+func (a *Aggregate) endpoint(k Key) *aggEndpoint {
+	if ep := a.endpoints[k]; ep != nil {
+		return ep
+	}
+	if a.named >= a.opts.MaxEndpoints {
+		a.warnOnce("endpoints", fmt.Sprintf(
+			"more than %d distinct request names: further names are counted in the %q row; "+
+				"group URLs with name= in the script", a.opts.MaxEndpoints, OverflowName))
+		k = Key{Name: OverflowName}
+		if ep := a.endpoints[k]; ep != nil {
+			return ep
+		}
+	} else {
+		a.named++
+	}
+	ep := &aggEndpoint{win: newRateWindow(a.winSec)}
+	a.endpoints[k] = ep
+	return ep
+}
+
+func (a *Aggregate) addErrors(errs map[ErrorKey]int64, at time.Time) {
+	for k, n := range errs {
+		row := a.errors[k]
+		if row == nil && a.namedErrs >= a.opts.MaxErrors {
+			a.warnOnce("errors", fmt.Sprintf(
+				"more than %d distinct failures: further ones are counted as %q", a.opts.MaxErrors, OverflowError))
+			k = ErrorKey{Key: Key{Name: OverflowName}, Error: OverflowError}
+			row = a.errors[k]
+		} else if row == nil {
+			a.namedErrs++
+		}
+		if row == nil {
+			row = &ErrorRow{Method: k.Method, Name: k.Name, Error: k.Error, FirstSeen: at, LastSeen: at}
+			a.errors[k] = row
+		}
+		row.Count += n
+		if at.Before(row.FirstSeen) {
+			row.FirstSeen = at
+		}
+		if at.After(row.LastSeen) {
+			row.LastSeen = at
+		}
+	}
+}
+
+func (a *Aggregate) addExceptions(excs map[string]ExceptionGroup) {
+	for msg, g := range excs {
+		row := a.exceptions[msg]
+		if row == nil && a.namedExcs >= a.opts.MaxErrors {
+			a.warnOnce("exceptions", fmt.Sprintf(
+				"more than %d distinct script errors: further ones are counted as %q", a.opts.MaxErrors, OverflowException))
+			msg, g.Traceback = OverflowException, ""
+			row = a.exceptions[msg]
+		} else if row == nil {
+			a.namedExcs++
+		}
+		if row == nil {
+			row = &ExceptionRow{Message: msg, Traceback: g.Traceback}
+			a.exceptions[msg] = row
+		}
+		row.Count += g.Count
+	}
+}
+
+func compareKeys(x, y Key) int {
+	return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Method, y.Method))
+}

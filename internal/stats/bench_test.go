@@ -1,0 +1,117 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchSamples are samples over 10 endpoints with latencies spread
+// log-uniformly over 1–100 ms.
+func benchSamples() []Sample {
+	r := rand.New(rand.NewPCG(1, 1))
+	out := make([]Sample, 4096)
+	for i := range out {
+		out[i] = Sample{
+			Key:     Key{"GET", fmt.Sprint("/endpoint/", i%10)},
+			Latency: time.Duration(1e6 * math.Pow(100, r.Float64())),
+			Bytes:   1024,
+		}
+		if i%50 == 0 {
+			out[i].Err = "HTTP 500"
+		}
+	}
+	return out
+}
+
+// BenchmarkRecord measures the request path: parallel users, each
+// recording through its own shard-bound recorder.
+func BenchmarkRecord(b *testing.B) {
+	c := NewCollector(0)
+	samples := benchSamples()
+	var ids atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		r := c.For(int(ids.Add(1)))
+		i := 0
+		for pb.Next() {
+			r.Record(samples[i&(len(samples)-1)])
+			i++
+		}
+	})
+}
+
+// BenchmarkHistogramRecord measures the histogram alone.
+func BenchmarkHistogramRecord(b *testing.B) {
+	samples := benchSamples()
+	var h Histogram
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		h.Record(micros(samples[i&(len(samples)-1)].Latency))
+	}
+}
+
+// BenchmarkCut measures one report interval's Cut of 100 active endpoints
+// spread over the shards (the refill is not timed).
+func BenchmarkCut(b *testing.B) {
+	c := NewCollector(8)
+	samples := benchSamples()
+	fill := func() {
+		for i := range 2000 {
+			s := samples[i]
+			s.Name = fmt.Sprint("/endpoint/", i%100)
+			c.For(i).Record(s)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		fill()
+		b.StartTimer()
+		if d := c.Cut(); len(d.Endpoints) != 100 {
+			b.Fatalf("%d endpoints", len(d.Endpoints))
+		}
+	}
+}
+
+// BenchmarkAggregateAdd measures the master merging one worker's Delta of
+// 100 endpoints; deltas arrive 10 ms apart so that the window rolls.
+func BenchmarkAggregateAdd(b *testing.B) {
+	c := NewCollector(1)
+	samples := benchSamples()
+	for i := range 10000 {
+		s := samples[i&(len(samples)-1)]
+		s.Name = fmt.Sprint("/endpoint/", i%100)
+		c.Record(s)
+	}
+	d := c.Cut()
+	a := NewAggregate(AggregateOptions{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		a.Add(d, t0.Add(time.Duration(i)*10*time.Millisecond))
+	}
+}
+
+// BenchmarkSnapshot measures a snapshot of 100 endpoints with history.
+func BenchmarkSnapshot(b *testing.B) {
+	c := NewCollector(1)
+	samples := benchSamples()
+	for i := range 10000 {
+		s := samples[i&(len(samples)-1)]
+		s.Name = fmt.Sprint("/endpoint/", i%100)
+		c.Record(s)
+	}
+	d := c.Cut()
+	a := NewAggregate(AggregateOptions{})
+	for i := range 3600 {
+		a.Add(d, t0.Add(time.Duration(i)*time.Second))
+		a.Tick(t0.Add(time.Duration(i)*time.Second), 100)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Snapshot(t0.Add(time.Hour))
+	}
+}
