@@ -19,9 +19,7 @@ import (
 // digits, and lines end in \n rather than Python's \r\n.
 
 // csvQuantiles are the percentile columns of Locust's CSV files.
-func csvQuantiles() [11]float64 {
-	return [...]float64{0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0}
-}
+func csvQuantiles() [11]float64 { return stats.HistoryQuantiles() }
 
 // csvQuantileHeaders are the headers of csvQuantiles, in Locust's spelling.
 func csvQuantileHeaders() [11]string {
@@ -135,7 +133,7 @@ func failPerSec(r stats.Row) float64 { return finite(r.RPS) * ratio(r.Failures, 
 // WriteHistoryCSV writes the aggregate over time in Locust's
 // _stats_history.csv layout (Locust's default: aggregated rows only).
 // A stats.HistoryPoint holds the sliding-window p50, p95 and p99 and the
-// cumulative counts; the columns it has no value for are written as N/A.
+// cumulative counts and cumulative percentiles, as Locust writes by default.
 func WriteHistoryCSV(w io.Writer, snap stats.Snapshot) error {
 	rows := [][]string{historyCSVHeader()}
 	for _, h := range snap.History {
@@ -143,29 +141,24 @@ func WriteHistoryCSV(w io.Writer, snap stats.Snapshot) error {
 			strconv.FormatInt(h.Time.Unix(), 10), strconv.Itoa(h.Users), "", "Aggregated",
 			fmtDecimal(h.CurrentRPS, 3), fmtDecimal(h.CurrentFailPerSec, 3),
 		}
-		for _, q := range csvQuantiles() {
-			row = append(row, historyQuantile(h, q))
+		for _, v := range h.Quantiles {
+			row = append(row, historyCell(h, fmtMsCSV(v)))
 		}
 		row = append(row, fmtCount(h.Requests), fmtCount(h.Failures),
-			notAvailable, notAvailable, notAvailable, notAvailable, notAvailable)
+			historyCell(h, fmtMsCSV(h.Total.P50)), historyCell(h, fmtMsCSV(h.Total.Avg)),
+			historyCell(h, fmtMsCSV(h.Total.Min)), historyCell(h, fmtMsCSV(h.Total.Max)),
+			fmtBytes(h.BytesAvg))
 		rows = append(rows, row)
 	}
 	return writeCSVRows(w, rows)
 }
 
-func historyQuantile(h stats.HistoryPoint, q float64) string {
+// historyCell is v, or N/A before the first request (as Locust writes).
+func historyCell(h stats.HistoryPoint, v string) string {
 	if h.Requests == 0 {
 		return notAvailable
 	}
-	switch q {
-	case 0.5:
-		return fmtMsCSV(h.P50)
-	case 0.95:
-		return fmtMsCSV(h.P95)
-	case 0.99:
-		return fmtMsCSV(h.P99)
-	}
-	return notAvailable
+	return v
 }
 
 // WriteFailuresCSV writes failed requests grouped by error, in Locust's

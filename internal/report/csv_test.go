@@ -127,8 +127,9 @@ func TestHistoryCSVValues(t *testing.T) {
 		t.Fatalf("%d records, want header + 3 points", len(recs))
 	}
 	last := strings.Join(recs[3], ",")
-	// 25.0625 req/s rounds half to even at the third decimal.
-	want := "1740830465,50,,Aggregated,25.062,4.75,10.5,N/A,N/A,N/A,N/A,150.125,N/A,181.3,N/A,N/A,N/A,1500,305,N/A,N/A,N/A,N/A,N/A"
+	// 25.0625 req/s rounds half to even at the third decimal; percentiles
+	// are cumulative, as Locust's default history file has them.
+	want := "1740830465,50,,Aggregated,25.062,4.75,10.5,12,13,14,20,150.125,170,181.3,300,390,400,1500,305,10.5,20.25,0.5,400,512"
 	if last != want {
 		t.Errorf("last history row\n got %s\nwant %s", last, want)
 	}

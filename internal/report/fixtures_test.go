@@ -114,8 +114,12 @@ func fixture() stats.Snapshot {
 		Warnings: []string{"more than 1000 endpoint names: new ones are counted under \"overflow\""},
 		History: []stats.HistoryPoint{
 			{Time: t0.Add(time.Second), Users: 10},
-			{Time: t0.Add(2 * time.Second), Users: 20, CurrentRPS: 21.5, CurrentFailPerSec: 0.5, P50: 9.125, P95: 88.0004, P99: 140.25, Requests: 22, Failures: 1},
-			{Time: t0.Add(65 * time.Second), Users: 50, CurrentRPS: 25.0625, CurrentFailPerSec: 4.75, P50: 10.5, P95: 150.125, P99: 181.3, Requests: 1500, Failures: 305},
+			{Time: t0.Add(2 * time.Second), Users: 20, CurrentRPS: 21.5, CurrentFailPerSec: 0.5, P50: 9.125, P95: 88.0004, P99: 140.25, Requests: 22, Failures: 1,
+				Total:     stats.Latency{Min: 1, Avg: 9, P50: 9.125, Max: 141},
+				Quantiles: [11]float64{9.125, 10, 11, 12, 50, 88.0004, 120, 140.25, 141, 141, 141}, BytesAvg: 100},
+			{Time: t0.Add(65 * time.Second), Users: 50, CurrentRPS: 25.0625, CurrentFailPerSec: 4.75, P50: 10.5, P95: 150.125, P99: 181.3, Requests: 1500, Failures: 305,
+				Total:     stats.Latency{Min: 0.5, Avg: 20.25, P50: 10.5, Max: 400},
+				Quantiles: [11]float64{10.5, 12, 13, 14, 20, 150.125, 170, 181.3, 300, 390, 400}, BytesAvg: 512.4},
 		},
 	}
 }

@@ -59,6 +59,18 @@ type HistoryPoint struct {
 	P50, P95, P99     float64 // ms, over the sliding window
 	Requests          int64   // cumulative
 	Failures          int64   // cumulative
+	// Total is the cumulative latency of the aggregate, and Quantiles its
+	// cumulative percentiles at HistoryQuantiles (ms), as Locust's
+	// stats-history CSV has them; BytesAvg the average response size.
+	Total     Latency
+	Quantiles [11]float64
+	BytesAvg  float64
+}
+
+// HistoryQuantiles are the quantiles of HistoryPoint.Quantiles: the
+// percentile columns of Locust's CSV files.
+func HistoryQuantiles() [11]float64 {
+	return [...]float64{0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0}
 }
 
 // Snapshot is a consistent view of the statistics at one instant.

@@ -15,6 +15,12 @@ func (a *Aggregate) Tick(now time.Time, users int) {
 	a.ensureStart(now)
 	rps, fps := a.total.win.rates(now, a.start)
 	p50, p95, p99 := a.windowPercentiles(now)
+	var qs [11]float64
+	for i, q := range HistoryQuantiles() {
+		if a.total.Requests > 0 {
+			qs[i] = a.total.Hist.Quantile(q) / 1000
+		}
+	}
 	a.hist.add(now.Unix(), HistoryPoint{
 		Time:              now,
 		Users:             users,
@@ -25,6 +31,9 @@ func (a *Aggregate) Tick(now time.Time, users int) {
 		P99:               p99,
 		Requests:          a.total.Requests,
 		Failures:          a.total.Failures,
+		Total:             a.total.Latency(),
+		Quantiles:         qs,
+		BytesAvg:          a.total.BytesAvg(),
 	})
 }
 
