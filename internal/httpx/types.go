@@ -6,6 +6,7 @@ package httpx
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +18,10 @@ type Request struct {
 	Header  http.Header
 	Body    []byte
 	Timeout time.Duration // 0 means the client's default
+	// DiscardBody reads and counts the response body without keeping it
+	// (Response.Body stays nil); for URL mode and requests whose body no
+	// one looks at.
+	DiscardBody bool
 }
 
 // Timings are the phases of one request. Zero when a phase did not happen
@@ -32,15 +37,43 @@ type Timings struct {
 // Response is the outcome of one request. When Err is set, Status is 0 and
 // ErrKind is a short, stable reason such as "connection refused".
 type Response struct {
-	Status    int
-	Proto     string
-	Header    http.Header
-	Body      []byte
-	URL       string // final URL after redirects
-	Elapsed   time.Duration
-	Timings   Timings
+	Status  int
+	Proto   string
+	Header  http.Header
+	Body    []byte
+	URL     string // final URL after redirects
+	Elapsed time.Duration
+	Timings Timings
+	// BytesSent approximates the bytes written for the request: request
+	// line, headers and body, summed over redirect hops.
 	BytesSent int64
+	// BytesRecv is the full length of the (final) response body as read,
+	// even when Body was cut at the client's body limit or discarded.
 	BytesRecv int64
 	Err       error
 	ErrKind   string
+}
+
+// Failure is the default verdict on a response, as Locust's: "" when it
+// succeeded, the error kind when the request failed, or "HTTP 503 Service
+// Unavailable" for a status of 400 or more.
+func (r *Response) Failure() string {
+	switch {
+	case r.Err != nil || r.ErrKind != "":
+		if r.ErrKind == "" {
+			return "error"
+		}
+		return r.ErrKind
+	case r.Status >= 400:
+		return StatusFailure(r.Status)
+	}
+	return ""
+}
+
+// StatusFailure names a failing status: "HTTP 404 Not Found".
+func StatusFailure(status int) string {
+	if t := http.StatusText(status); t != "" {
+		return "HTTP " + strconv.Itoa(status) + " " + t
+	}
+	return "HTTP " + strconv.Itoa(status)
 }

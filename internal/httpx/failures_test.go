@@ -1,0 +1,238 @@
+package httpx
+
+import (
+	"context"
+	"encoding/pem"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// promptly is far below the 60 s default timeout; it only checks that an
+// abort did not wait for a default, not how fast it was.
+const promptly = 10 * time.Second
+
+// blockingServer answers nothing until the client goes away or the test
+// ends; each arrival is signalled on the returned channel.
+func blockingServer(t *testing.T) (*Client, <-chan struct{}) {
+	t.Helper()
+	arrived := make(chan struct{}, 16)
+	done := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(func() { close(done) }) // runs before srv.Close
+	return newClient(t, Options{BaseURL: srv.URL}), arrived
+}
+
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		factory time.Duration
+		request time.Duration
+	}{
+		{"client default", 100 * time.Millisecond, 0},
+		{"per request overrides", time.Hour, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := blockingServer(t)
+			c2 := newFactory(t, Options{BaseURL: c.BaseURL(), Timeout: tt.factory}).NewClient()
+			defer c2.Close()
+			r := c2.Do(t.Context(), &Request{URL: "/", Timeout: tt.request})
+			if r.ErrKind != KindTimeout || r.Status != 0 || r.Err == nil {
+				t.Fatalf("kind %q status %d err %v, want %q", r.ErrKind, r.Status, r.Err, KindTimeout)
+			}
+			if r.Elapsed < 100*time.Millisecond || r.Elapsed > promptly {
+				t.Fatalf("Elapsed = %v, want about the 100ms timeout", r.Elapsed)
+			}
+		})
+	}
+}
+
+func TestTimeoutWhileReadingBody(t *testing.T) {
+	t.Parallel()
+	done := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("partial"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(func() { close(done) })
+	c := newClient(t, Options{BaseURL: srv.URL, Timeout: 100 * time.Millisecond})
+	r := c.Do(t.Context(), &Request{URL: "/"})
+	if r.ErrKind != KindTimeout || r.Status != 0 {
+		t.Fatalf("kind %q status %d err %v, want timeout", r.ErrKind, r.Status, r.Err)
+	}
+	if r.Timings.TTFB <= 0 {
+		t.Fatalf("TTFB = %v, want the headers' arrival", r.Timings.TTFB)
+	}
+}
+
+func TestCancelIsPromptAndNotATimeout(t *testing.T) {
+	t.Parallel()
+	c, arrived := blockingServer(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	r := c.Do(ctx, &Request{URL: "/"})
+	if r.ErrKind != KindCanceled {
+		t.Fatalf("kind %q err %v, want %q", r.ErrKind, r.Err, KindCanceled)
+	}
+	if r.Elapsed > promptly {
+		t.Fatalf("cancel took %v", r.Elapsed)
+	}
+	// An already-ended context is canceled too, even with a custom cause.
+	ctx, cancelCause := context.WithCancelCause(t.Context())
+	cancelCause(os.ErrClosed)
+	if r := c.Do(ctx, &Request{URL: "/"}); r.ErrKind != KindCanceled {
+		t.Fatalf("kind %q, want %q", r.ErrKind, KindCanceled)
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := newClient(t, Options{})
+	r := c.Do(t.Context(), &Request{URL: "http://" + addr + "/"})
+	if r.ErrKind != KindConnRefused || r.BytesSent != 0 {
+		t.Fatalf("kind %q err %v sent %d, want %q and nothing sent", r.ErrKind, r.Err, r.BytesSent, KindConnRefused)
+	}
+}
+
+func TestMisbehavingServers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		serve func(c net.Conn)
+		want  string
+	}{
+		{"reset", func(c net.Conn) {
+			c.(*net.TCPConn).SetLinger(0) // close sends RST
+		}, KindConnReset},
+		{"closes without reply", func(net.Conn) {}, KindEOF},
+		{"garbage bytes", func(c net.Conn) {
+			c.Write([]byte("\x00\x01 not HTTP at all\r\n\r\n"))
+		}, KindProtocol},
+		{"bad status line", func(c net.Conn) {
+			c.Write([]byte("HTTP/1.1 abc OK\r\n\r\n"))
+		}, KindProtocol},
+		{"bad chunked body", func(c net.Conn) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n"))
+		}, KindProtocol},
+		{"truncated body", func(c net.Conn) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"))
+		}, KindEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClient(t, Options{BaseURL: rawServer(t, tt.serve)})
+			r := c.Do(t.Context(), &Request{URL: "/"})
+			t.Logf("err: %v", r.Err)
+			if r.ErrKind != tt.want || r.Status != 0 || r.Err == nil {
+				t.Fatalf("kind %q status %d err %v, want %q", r.ErrKind, r.Status, r.Err, tt.want)
+			}
+		})
+	}
+}
+
+func TestResetByHijackingHandler(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}))
+	c := newClient(t, Options{BaseURL: srv.URL})
+	if r := c.Do(t.Context(), &Request{URL: "/"}); r.ErrKind != KindConnReset {
+		t.Fatalf("kind %q err %v, want %q", r.ErrKind, r.Err, KindConnReset)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	t.Parallel()
+	srv := newTLSServer(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"unknown CA", Options{}, KindTLS},
+		{"insecure", Options{Insecure: true}, ""},
+		{"CA file", Options{CAFile: caFile}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.o.BaseURL = srv.URL
+			c := newClient(t, tt.o)
+			r := c.Do(t.Context(), &Request{URL: "/"})
+			t.Logf("err: %v", r.Err)
+			if r.ErrKind != tt.want {
+				t.Fatalf("kind %q err %v, want %q", r.ErrKind, r.Err, tt.want)
+			}
+			if tt.want == "" && (r.Status != 200 || r.Timings.TLS <= 0) {
+				t.Fatalf("status %d TLS time %v, want 200 and a handshake", r.Status, r.Timings.TLS)
+			}
+		})
+	}
+	t.Run("plain HTTP to a TLS port", func(t *testing.T) {
+		t.Parallel()
+		c := newClient(t, Options{})
+		r := c.Do(t.Context(), &Request{URL: strings.Replace(srv.URL, "https://", "http://", 1)})
+		if r.Status != http.StatusBadRequest && r.Err == nil {
+			t.Fatalf("status %d, want a 400 or an error", r.Status)
+		}
+	})
+}
+
+func TestBadCAFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "bad.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "missing.pem"), "no such file"},
+		{"not PEM", notPEM, "no PEM certificates found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewFactory(Options{CAFile: tt.path})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

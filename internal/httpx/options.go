@@ -1,0 +1,145 @@
+package httpx
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+// Defaults applied by NewFactory to zero Options fields.
+const (
+	DefaultTimeout        = 60 * time.Second
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultMaxRedirects   = 10
+	DefaultMaxBodyBytes   = 10 << 20
+	DefaultUserAgent      = "horde"
+)
+
+// Options configure every Client a Factory makes. The zero value is usable.
+type Options struct {
+	// BaseURL is where requests with relative URLs go, e.g.
+	// http://127.0.0.1:8080. Relative URLs are appended to it as Locust
+	// does: base http://h/api and "/login" give http://h/api/login.
+	BaseURL string
+	// Timeout bounds a whole request, redirects and body read included;
+	// 0 means DefaultTimeout. Request.Timeout overrides it.
+	Timeout time.Duration
+	// ConnectTimeout bounds the TCP connect and, separately, the TLS
+	// handshake; 0 means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// MaxRedirects is how many redirects are followed: 0 means
+	// DefaultMaxRedirects, -1 returns the 3xx response itself.
+	MaxRedirects int
+	// Insecure skips TLS certificate verification.
+	Insecure bool
+	// CAFile is a PEM bundle of extra trusted CAs, added to the system pool.
+	CAFile string
+	// MaxConnsPerHost is how many keep-alive connections one client keeps
+	// per host; 0 means 1. A virtual user is sequential, so one connection
+	// suffices; it is not a hard cap, so a client shared by goroutines
+	// never waits for a connection slot (connections beyond it are closed
+	// after use).
+	MaxConnsPerHost int
+	// DisableKeepAlive opens a new connection for every request.
+	DisableKeepAlive bool
+	// UserAgent is sent unless a request sets its own; "" means
+	// DefaultUserAgent (callers pass "horde/<version>").
+	UserAgent string
+	// MaxBodyBytes caps how much of a response body is kept in
+	// Response.Body; the rest is read and counted, not stored. 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// Factory makes Clients that share validated options, one dialer and one
+// TLS configuration. It is safe for concurrent use.
+type Factory struct {
+	opts   Options // defaults applied
+	base   string  // normalised BaseURL
+	dialer *net.Dialer
+	tls    *tls.Config
+}
+
+// NewFactory validates o, applies defaults and loads the CA file once.
+func NewFactory(o Options) (*Factory, error) {
+	if err := applyDefaults(&o); err != nil {
+		return nil, err
+	}
+	base, err := normalizeBase(o.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := tlsConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Factory{
+		opts:   o,
+		base:   base,
+		dialer: &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second},
+		tls:    tc,
+	}, nil
+}
+
+// Options returns the options in force, defaults applied.
+func (f *Factory) Options() Options { return f.opts }
+
+func applyDefaults(o *Options) error {
+	switch {
+	case o.Timeout < 0:
+		return fmt.Errorf("httpx: negative timeout %s", o.Timeout)
+	case o.ConnectTimeout < 0:
+		return fmt.Errorf("httpx: negative connect timeout %s", o.ConnectTimeout)
+	case o.MaxRedirects < -1:
+		return fmt.Errorf("httpx: max redirects %d: want -1 (do not follow), 0 (default) or more", o.MaxRedirects)
+	case o.MaxConnsPerHost < 0:
+		return fmt.Errorf("httpx: negative max connections per host %d", o.MaxConnsPerHost)
+	case o.MaxBodyBytes < 0:
+		return fmt.Errorf("httpx: negative max body bytes %d", o.MaxBodyBytes)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.MaxRedirects == 0 {
+		o.MaxRedirects = DefaultMaxRedirects
+	}
+	if o.MaxConnsPerHost == 0 {
+		o.MaxConnsPerHost = 1
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return nil
+}
+
+func tlsConfig(o Options) (*tls.Config, error) {
+	tc := &tls.Config{InsecureSkipVerify: o.Insecure} //nolint:gosec // a user's explicit choice
+	if o.CAFile == "" {
+		return tc, nil
+	}
+	pem, err := os.ReadFile(o.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("httpx: CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("httpx: CA file %s: %w", o.CAFile, errNoCerts)
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+var errNoCerts = errors.New("no PEM certificates found")
