@@ -1,0 +1,110 @@
+package script
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// runUntilCancelled starts fn in a goroutine, waits until started reports
+// true, cancels, and returns the error or fails after a deadline.
+func runUntilCancelled(t *testing.T, src string, started func(*fakeRec) bool) (*fakeRec, error) {
+	t.Helper()
+	srv := newServer(t)
+	sc := mustLoad(t, src+"\nusers = user(name='U', tasks=[t])\n")
+	vu, rec := newVU(t, 1, srv.URL)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- task(t, sc, "t")(ctx, vu) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !started(rec) {
+		if time.Now().After(deadline) {
+			t.Fatal("task never got going")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		return rec, err
+	case <-time.After(10 * time.Second):
+		t.Fatal("task did not stop after its context was cancelled")
+		return nil, nil
+	}
+}
+
+func TestCancelStopsInfiniteLoop(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, src string }{
+		{"while", "def t(u):\n    record('started', 0)\n    n = 0\n    while True:\n        n += 1\n"},
+		{"for over a huge range", "def t(u):\n    record('started', 0)\n    for i in range(1 << 60):\n        for j in range(1 << 60):\n            pass\n"},
+		{"sleep", "def t(u):\n    record('started', 0)\n    u.sleep(3600)\n"},
+		{"slow request", "def t(u):\n    record('started', 0)\n    u.get('/slow')\n    fail('not reached')\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec, err := runUntilCancelled(t, tc.src, func(r *fakeRec) bool { return len(r.all()) > 0 })
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("got %T %v, want an error that is context.Canceled", err, err)
+			}
+			if s := rec.all(); len(s) != 1 {
+				t.Errorf("samples: got %+v, want only the start marker (a cancelled request is not recorded)", s)
+			}
+		})
+	}
+}
+
+func TestNextCallAfterCancelRuns(t *testing.T) {
+	t.Parallel()
+	// The runner calls on_stop after the task context is gone: the thread's
+	// cancellation must not leak into it.
+	srv := newServer(t)
+	sc := mustLoad(t, `
+def t(u):
+    record("started", 0)
+    while True:
+        pass
+def bye(u):
+    u.get("/text")
+users = user(name="U", tasks=[t], on_stop=bye)
+`)
+	vu, rec := newVU(t, 1, srv.URL)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- sc.Users[0].Tasks[0].Fn(ctx, vu) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rec.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("task: %v", err)
+	}
+	if err := sc.Users[0].OnStop(t.Context(), vu); err != nil {
+		t.Fatalf("on_stop after a cancelled task: %v", err)
+	}
+	if s := rec.all(); len(s) != 2 || s[1].Key.Name != "/text" || s[1].Err != "" {
+		t.Errorf("samples: got %+v", s)
+	}
+	// A background context (never done) works too.
+	if err := sc.Users[0].OnStop(context.Background(), vu); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSleep(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	_, err := runTask(t, "def t(u):\n    u.sleep(0.02)\n    u.sleep(0)\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Errorf("u.sleep(0.02) returned after %v", d)
+	}
+	_, err = runTask(t, "def t(u):\n    u.sleep(-1)\n")
+	contains(t, errString(err), "sleep: seconds must be >= 0, got -1")
+}

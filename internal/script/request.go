@@ -1,0 +1,310 @@
+package script
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/stats"
+)
+
+// reqArgs are the arguments of u.get/post/.../request.
+type reqArgs struct {
+	method, url, name     string
+	params, headers, data starlark.Value
+	json                  starlark.Value
+	timeout               starlark.Value
+	expect                starlark.Value
+	allowRedirects        bool
+	expectCodes           []int
+}
+
+func (a *reqArgs) unpack(fn string, args starlark.Tuple, kwargs []starlark.Tuple) error {
+	a.allowRedirects = true
+	pairs := []any{"url", &a.url, "params?", &a.params, "headers?", &a.headers,
+		"json?", &a.json, "data?", &a.data, "name?", &a.name, "timeout?", &a.timeout,
+		"expect?", &a.expect, "allow_redirects?", &a.allowRedirects}
+	if fn == "request" {
+		pairs = append([]any{"method", &a.method}, pairs...)
+	} else {
+		a.method = fn
+	}
+	if err := starlark.UnpackArgs(fn, args, kwargs, pairs...); err != nil {
+		return err
+	}
+	a.method = strings.ToUpper(a.method)
+	if a.method == "" {
+		return fmt.Errorf("%s: method must not be empty", fn)
+	}
+	if a.url == "" {
+		return fmt.Errorf("%s: url must not be empty", fn)
+	}
+	if !a.allowRedirects {
+		return fmt.Errorf("%s: allow_redirects=False is not supported yet", fn)
+	}
+	codes, err := expectCodes(fn, a.expect)
+	a.expectCodes = codes
+	return err
+}
+
+// build turns the arguments into an httpx.Request.
+func (a *reqArgs) build(th *starlark.Thread, e *engine, fn string) (*httpx.Request, error) {
+	req := &httpx.Request{Method: a.method, URL: a.url}
+	if !isNone(a.params) {
+		q, err := encodeForm(fn, "params", a.params)
+		if err != nil {
+			return nil, err
+		}
+		if q != "" {
+			sep := "?"
+			if strings.Contains(a.url, "?") {
+				sep = "&"
+			}
+			req.URL += sep + q
+		}
+	}
+	if !isNone(a.headers) {
+		h, err := headerArg(fn, a.headers)
+		if err != nil {
+			return nil, err
+		}
+		req.Header = h
+	}
+	if err := a.body(th, e, fn, req); err != nil {
+		return nil, err
+	}
+	if !isNone(a.timeout) {
+		var t number
+		if err := t.Unpack(a.timeout); err != nil || !(t > 0) {
+			return nil, fmt.Errorf("%s: timeout must be a number of seconds > 0, got %s", fn, a.timeout)
+		}
+		req.Timeout = t.duration()
+	}
+	return req, nil
+}
+
+// body sets the request body from json= or data=.
+func (a *reqArgs) body(th *starlark.Thread, e *engine, fn string, req *httpx.Request) error {
+	hasJSON, hasData := !isNone(a.json), !isNone(a.data)
+	switch {
+	case hasJSON && hasData:
+		return fmt.Errorf("%s: give json= or data=, not both", fn)
+	case hasJSON:
+		s, err := starlark.Call(th, e.encode, starlark.Tuple{a.json}, nil)
+		if err != nil {
+			return fmt.Errorf("%s: json: %w", fn, err)
+		}
+		req.Body = []byte(string(s.(starlark.String)))
+		setDefaultHeader(req, "Content-Type", "application/json")
+	case hasData:
+		switch d := a.data.(type) {
+		case starlark.String:
+			req.Body = []byte(string(d))
+		case starlark.Bytes:
+			req.Body = []byte(string(d))
+		case *starlark.Dict:
+			f, err := encodeForm(fn, "data", d)
+			if err != nil {
+				return err
+			}
+			req.Body = []byte(f)
+			setDefaultHeader(req, "Content-Type", "application/x-www-form-urlencoded")
+		default:
+			return fmt.Errorf("%s: data must be a string, bytes or dict, got %s", fn, a.data.Type())
+		}
+	}
+	return nil
+}
+
+func setDefaultHeader(req *httpx.Request, k, v string) {
+	if req.Header == nil {
+		req.Header = make(http.Header, 1)
+	}
+	if req.Header.Get(k) == "" {
+		req.Header.Set(k, v)
+	}
+}
+
+func isNone(v starlark.Value) bool { return v == nil || v == starlark.None }
+
+// str is the text of a query, form or header value, as Python's str().
+func str(v starlark.Value) string {
+	if s, ok := starlark.AsString(v); ok {
+		return s
+	}
+	return v.String()
+}
+
+// encodeForm encodes a dict as application/x-www-form-urlencoded, in the
+// dict's order; a list value repeats the key and None leaves it out.
+func encodeForm(fn, arg string, v starlark.Value) (string, error) {
+	d, ok := v.(*starlark.Dict)
+	if !ok {
+		return "", fmt.Errorf("%s: %s must be a dict, got %s", fn, arg, v.Type())
+	}
+	var b strings.Builder
+	add := func(k string, v starlark.Value) {
+		if v == starlark.None {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(str(v)))
+	}
+	for _, kv := range d.Items() {
+		k, ok := starlark.AsString(kv[0])
+		if !ok {
+			return "", fmt.Errorf("%s: %s keys must be strings, got %s", fn, arg, kv[0].Type())
+		}
+		switch vs := kv[1].(type) {
+		case *starlark.List, starlark.Tuple:
+			for i := 0; i < vs.(starlark.Indexable).Len(); i++ {
+				add(k, vs.(starlark.Indexable).Index(i))
+			}
+		default:
+			add(k, vs)
+		}
+	}
+	return b.String(), nil
+}
+
+// headerArg converts a headers= dict; a list value gives repeated headers.
+func headerArg(fn string, v starlark.Value) (http.Header, error) {
+	d, ok := v.(*starlark.Dict)
+	if !ok {
+		return nil, fmt.Errorf("%s: headers must be a dict, got %s", fn, v.Type())
+	}
+	h := make(http.Header, d.Len())
+	for _, kv := range d.Items() {
+		k, ok := starlark.AsString(kv[0])
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s: header names must be non-empty strings, got %s", fn, kv[0])
+		}
+		switch vs := kv[1].(type) {
+		case *starlark.List, starlark.Tuple:
+			for i := 0; i < vs.(starlark.Indexable).Len(); i++ {
+				h.Add(k, str(vs.(starlark.Indexable).Index(i)))
+			}
+		default:
+			if vs != starlark.None {
+				h.Set(k, str(vs))
+			}
+		}
+	}
+	return h, nil
+}
+
+// expectCodes reads expect=: one status or a list of them.
+func expectCodes(fn string, v starlark.Value) ([]int, error) {
+	if isNone(v) {
+		return nil, nil
+	}
+	one := func(x starlark.Value) (int, error) {
+		var c int
+		if err := starlark.AsInt(x, &c); err != nil || c < 100 || c > 999 {
+			return 0, fmt.Errorf("%s: expect must be an HTTP status or a list of them, got %s", fn, x)
+		}
+		return c, nil
+	}
+	if l, ok := v.(starlark.Indexable); ok && v.Type() != "string" && v.Type() != "bytes" {
+		if l.Len() == 0 {
+			return nil, fmt.Errorf("%s: expect must not be empty", fn)
+		}
+		codes := make([]int, l.Len())
+		for i := range codes {
+			c, err := one(l.Index(i))
+			if err != nil {
+				return nil, err
+			}
+			codes[i] = c
+		}
+		return codes, nil
+	}
+	c, err := one(v)
+	return []int{c}, err
+}
+
+// nameOf is the default statistics name: the URL as given, without scheme
+// and host, and without a fragment.
+func nameOf(u string) string {
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u = u[:i]
+	}
+	if i := strings.Index(u, "://"); i > 0 && !strings.ContainsAny(u[:i], "/?") {
+		rest := u[i+3:]
+		j := strings.IndexAny(rest, "/?")
+		switch {
+		case j < 0:
+			return "/"
+		case rest[j] == '?':
+			return "/" + rest[j:]
+		default:
+			return rest[j:]
+		}
+	}
+	return u
+}
+
+// judge decides whether a response is a failure, and why: the request's
+// error kind, an unexpected status under expect=, or a status >= 400.
+func judge(r *httpx.Response, expect []int) string {
+	if expect == nil || r.Err != nil || r.ErrKind != "" || r.Status == 0 {
+		if f := r.Failure(); f != "" || r.Status != 0 {
+			return f
+		}
+		return "no response"
+	}
+	for _, c := range expect {
+		if c == r.Status {
+			return ""
+		}
+	}
+	want := make([]string, len(expect))
+	for i, c := range expect {
+		want[i] = strconv.Itoa(c)
+	}
+	return fmt.Sprintf("unexpected status %d (expected %s)", r.Status, strings.Join(want, ", "))
+}
+
+// userRequest implements u.get, u.post, ... and u.request.
+func userRequest(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	st := b.Receiver().(*userObj).st
+	var a reqArgs
+	if err := a.unpack(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	req, err := a.build(th, st.eng, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	st.flush()
+	if st.vu.HTTP == nil {
+		return nil, fmt.Errorf("%s: this user has no HTTP client", b.Name())
+	}
+	name := a.name
+	if name == "" {
+		name = nameOf(a.url)
+	}
+	r := st.vu.HTTP.Do(st.ctx, req)
+	resp := &response{eng: st.eng, r: r, key: stats.Key{Method: a.method, Name: name}}
+	resp.reason = judge(r, a.expectCodes)
+	if r.ErrKind == "canceled" && st.ctx.Err() != nil {
+		// The user is being stopped: this is not a measurement.
+		resp.state = respDropped
+		return resp, nil
+	}
+	st.pending = resp
+	return resp, nil
+}
+
+// elapsedMS converts a duration to float milliseconds.
+func elapsedMS(d time.Duration) starlark.Float { return starlark.Float(float64(d) / 1e6) }

@@ -1,0 +1,233 @@
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+
+	"go.starlark.net/lib/json"
+	"go.starlark.net/starlark"
+
+	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/scenario"
+	"github.com/horde-load/horde/internal/stats"
+)
+
+// Thread-local keys.
+const (
+	localState = "horde.vu"   // *vuState, only in user threads
+	localRand  = "horde.rand" // *rand.Rand, in every thread
+)
+
+// engine is what the wrapped task functions share at run time. It is
+// immutable after Load and safe for concurrent use.
+type engine struct {
+	out     *syncWriter // nil discards print()
+	getenv  func(string) (string, bool)
+	factory *httpx.Factory
+	methods map[string]*starlark.Builtin // u.get, u.post...: bound per call
+	respFns map[string]*starlark.Builtin // resp.json, resp.fail, resp.success
+	encode  starlark.Value               // json.encode
+	decode  starlark.Value               // json.decode
+}
+
+func newEngine(o Options) *engine {
+	e := &engine{getenv: o.Env, factory: o.HTTP}
+	if o.Stdout != nil {
+		e.out = &syncWriter{w: o.Stdout}
+	}
+	e.methods = map[string]*starlark.Builtin{"request": starlark.NewBuiltin("request", userRequest)}
+	for _, m := range []string{"get", "post", "put", "patch", "delete", "head", "options"} {
+		e.methods[m] = starlark.NewBuiltin(m, userRequest)
+	}
+	e.methods["sleep"] = starlark.NewBuiltin("sleep", userSleep)
+	e.respFns = map[string]*starlark.Builtin{
+		"json":    starlark.NewBuiltin("json", respJSON),
+		"fail":    starlark.NewBuiltin("fail", respFail),
+		"success": starlark.NewBuiltin("success", respSuccess),
+	}
+	e.encode = json.Module.Members["encode"]
+	e.decode = json.Module.Members["decode"]
+	return e
+}
+
+// syncWriter serialises print() lines from many users.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) println(prefix, msg string) {
+	b := make([]byte, 0, len(prefix)+len(msg)+1)
+	b = append(append(append(b, prefix...), msg...), '\n')
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = s.w.Write(b) // print() has nowhere to report a failed write
+}
+
+func (e *engine) printLoad(_ *starlark.Thread, msg string) {
+	if e.out != nil {
+		e.out.println("", msg)
+	}
+}
+
+// vuState is the script engine's per-user state, kept in VU.Local. It is
+// used only by the VU's goroutine, except for the cancel hand-off.
+type vuState struct {
+	eng     *engine
+	vu      *scenario.VU
+	th      *starlark.Thread
+	user    *userObj
+	args    starlark.Tuple // (u,), reused by every call
+	ctx     context.Context
+	pending *response // the last response, recorded at the next request or return
+	prefix  string    // print() prefix
+
+	mu        sync.Mutex // guards gen and cancelled against the ctx watcher
+	gen       uint64
+	cancelled bool
+}
+
+// wrap makes a scenario.Func that calls fn(u) on the VU's own thread.
+func (e *engine) wrap(fn starlark.Callable) scenario.Func {
+	return func(ctx context.Context, vu *scenario.VU) error {
+		st, err := e.state(vu)
+		if err != nil {
+			return err
+		}
+		return st.call(ctx, fn)
+	}
+}
+
+// state returns the VU's state, creating it on the VU's first call.
+func (e *engine) state(vu *scenario.VU) (*vuState, error) {
+	if st, ok := vu.Local.(*vuState); ok {
+		return st, nil
+	}
+	if vu.Local != nil {
+		return nil, fmt.Errorf("script: VU.Local already holds a %T", vu.Local)
+	}
+	if vu.HTTP == nil && e.factory != nil {
+		vu.HTTP = e.factory.NewClient()
+	}
+	st := &vuState{eng: e, vu: vu, prefix: "[user " + strconv.Itoa(vu.ID) + "] "}
+	st.user = &userObj{st: st}
+	st.args = starlark.Tuple{st.user}
+	st.th = &starlark.Thread{Name: "user " + strconv.Itoa(vu.ID), Print: st.print}
+	st.th.SetLocal(localState, st)
+	r := vu.Rand
+	if r == nil {
+		r = rand.New(rand.NewPCG(uint64(vu.ID), 0x686f726465))
+	}
+	st.th.SetLocal(localRand, r)
+	vu.Local = st
+	return st, nil
+}
+
+func (st *vuState) print(_ *starlark.Thread, msg string) {
+	if st.eng.out != nil {
+		st.eng.out.println(st.prefix, msg)
+	}
+}
+
+// call runs fn(u). The thread is cancelled when ctx is done, so that a
+// long loop stops; the last response is always recorded on return.
+func (st *vuState) call(ctx context.Context, fn starlark.Callable) error {
+	if err := ctx.Err(); err != nil {
+		return stopped(err)
+	}
+	st.ctx = ctx
+	var stop func() bool
+	if ctx.Done() != nil {
+		g := st.arm()
+		stop = context.AfterFunc(ctx, func() { st.cancel(g) })
+	}
+	_, err := starlark.Call(st.th, fn, st.args, nil)
+	st.flush()
+	if stop != nil {
+		stop()
+		st.disarm()
+	}
+	return st.result(ctx, err)
+}
+
+// arm starts a new call generation, clearing a cancel left by an earlier
+// context (on_stop runs after the task context is gone).
+func (st *vuState) arm() uint64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.gen++
+	if st.cancelled {
+		st.th.Uncancel()
+		st.cancelled = false
+	}
+	return st.gen
+}
+
+// cancel runs on the context's goroutine; a late call for a finished
+// generation must not cancel the next call.
+func (st *vuState) cancel(g uint64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.gen == g {
+		st.th.Cancel("user stopped")
+		st.cancelled = true
+	}
+}
+
+func (st *vuState) disarm() {
+	st.mu.Lock()
+	st.gen++
+	st.mu.Unlock()
+}
+
+// result maps a Starlark error to what the runner expects.
+func (st *vuState) result(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, scenario.ErrStopUser) {
+		return scenario.ErrStopUser
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return stopped(cerr)
+	}
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		return &RuntimeError{Msg: ee.Msg, Trace: ee.Backtrace(), err: ee}
+	}
+	return err
+}
+
+// stopped is the error of a call cut short because its user is stopping;
+// errors.Is(err, context.Canceled) holds, so the runner need not record it.
+func stopped(cause error) error { return fmt.Errorf("script: user stopped: %w", cause) }
+
+// flush records the pending response, if any.
+func (st *vuState) flush() {
+	p := st.pending
+	if p == nil {
+		return
+	}
+	st.pending = nil
+	p.state = respRecorded
+	if st.vu.Rec == nil {
+		return
+	}
+	st.vu.Rec.Record(stats.Sample{
+		Key:     p.key,
+		Latency: p.r.Elapsed,
+		Bytes:   max(p.r.BytesRecv, int64(len(p.r.Body))),
+		Err:     p.reason,
+	})
+}
+
+// current returns the user state of th, or nil outside a user.
+func current(th *starlark.Thread) *vuState {
+	st, _ := th.Local(localState).(*vuState)
+	return st
+}
