@@ -140,7 +140,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
 	defer hr.Body.Close()
 	resp.BytesSent = st.bytesSent(hr.Request, true, &c.f.opts)
 	resp.URL = hr.Request.URL.String()
-	body, n, err := readBody(hr.Body, hr.ContentLength, c.f.opts.MaxBodyBytes, r.DiscardBody)
+	length := hr.ContentLength
+	if hr.Body == http.NoBody {
+		length = 0 // HEAD, 204 and 304 carry no body whatever Content-Length says
+	}
+	body, n, err := readBody(hr.Body, length, c.f.opts.MaxBodyBytes, r.DiscardBody)
 	resp.BytesRecv = n
 	if err != nil {
 		return c.fail(ctx, resp, st, fmt.Errorf("reading the response body: %w", err))

@@ -362,3 +362,34 @@ func TestNewFactoryRejectsBadOptions(t *testing.T) {
 		t.Fatalf("defaults not applied: %+v", o)
 	}
 }
+
+// HEAD, 204 and 304 responses carry a Content-Length but no body: they
+// succeed, with no bytes read.
+func TestBodylessResponsesWithContentLength(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		switch r.URL.Path {
+		case "/304":
+			w.WriteHeader(http.StatusNotModified)
+		default:
+			w.WriteHeader(http.StatusOK)
+			if r.Method != http.MethodHead {
+				_, _ = w.Write([]byte("hello"))
+			}
+		}
+	}))
+	c := newFactory(t, Options{BaseURL: srv.URL}).NewClient()
+	defer c.Close()
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodHead, "/", 200}, {http.MethodGet, "/304", 304}, {http.MethodGet, "/", 200},
+	} {
+		resp := c.Do(context.Background(), &Request{Method: tt.method, URL: tt.path})
+		if resp.Err != nil || resp.Status != tt.status {
+			t.Errorf("%s %s: status %d err %v (%s), want %d", tt.method, tt.path, resp.Status, resp.Err, resp.ErrKind, tt.status)
+		}
+	}
+}
