@@ -14,12 +14,12 @@ import (
 // done when the user should stop after its current task (and interrupts
 // waits); hard is done when its requests must be cancelled.
 type user struct {
-	class      *classPlan
-	vu         *scenario.VU
-	softStop   context.CancelFunc
-	hardStop   context.CancelFunc
-	done       chan struct{}
-	exited     atomic.Bool
+	class    *classPlan
+	vu       *scenario.VU
+	softStop context.CancelFunc
+	hardStop context.CancelFunc
+	done     chan struct{}
+	exited   atomic.Bool
 }
 
 // spawnLocked starts the next user of the plan. It reports false when no

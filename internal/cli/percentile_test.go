@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Percentiles reported by horde are within 1% (plus the client's own
+// overhead) of an exact computation over the latencies the server imposed.
+func TestPercentilesMatchExactComputation(t *testing.T) {
+	t.Parallel()
+	// 1,000 distinct delays, log-uniform between 10 ms and 300 ms, served in
+	// a scrambled but fixed order.
+	const n = 1000
+	delays := make([]time.Duration, n)
+	for i := range delays {
+		f := math.Exp(math.Log(10) + (math.Log(300)-math.Log(10))*float64((i*389)%n)/n)
+		delays[i] = time.Duration(f * float64(time.Millisecond))
+	}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var served []float64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := delays[next.Add(1)%n]
+		time.Sleep(d)
+		_, _ = w.Write([]byte("ok"))
+		mu.Lock()
+		served = append(served, float64(d)/float64(time.Millisecond))
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+
+	out := filepath.Join(t.TempDir(), "s.json")
+	r := horde(t, nil, "run", srv.URL+"/p", "-u", "40", "-r", "1000", "-t", "3s", "--stop-timeout", "5s", "--headless", "--json", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := readSummary(t, out)
+	mu.Lock()
+	defer mu.Unlock()
+	if int64(len(served)) != s.Totals.Requests {
+		t.Fatalf("server served %d, horde counted %d", len(served), s.Totals.Requests)
+	}
+	slices.Sort(served)
+	for _, q := range []struct {
+		key string
+		q   float64
+	}{{"p50", 0.50}, {"p90", 0.90}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}} {
+		exact := served[int(math.Ceil(q.q*float64(len(served))))-1]
+		got := s.Totals.Latency[q.key]
+		// 1% histogram error; the client adds its own overhead (never less).
+		const overheadMs = 8.0
+		if got < exact*0.99 || got > exact*1.01+overheadMs {
+			t.Errorf("%s = %.3f ms, exact %.3f ms: outside [-1%%, +1%% + %.0f ms]", q.key, got, exact, overheadMs)
+		}
+	}
+	if got, want := s.Totals.Latency["min"], served[0]; got < want {
+		t.Errorf("min %.3f below the smallest delay %.3f", got, want)
+	}
+}

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/target"
+)
+
+func newTargetCmd(env Env) *cobra.Command {
+	var addr, config, logLevel string
+	cmd := &cobra.Command{
+		Use:   "target",
+		Short: "Serve the tutorial's sample web app plus test endpoints (delays, status codes, stalls)",
+		Long: "Serve the sample app of the tutorial (/, POST /login, /profile) and endpoints for tests\n" +
+			"and demos: /delay/{ms}, /random-delay?min=&max=, /status/{code}, /stall?period=&stall=,\n" +
+			"/bytes/{n}, /echo, /redirect/{n}. GET /_horde/counts shows what it served.",
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := sources(cmd, env); err != nil {
+				return err
+			}
+			log, err := newLogger(env.Stderr, logLevel)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return exitcode.With(exitcode.CannotRun, fmt.Errorf("target: %w", err))
+			}
+			log.Info("target listening", slog.String("addr", "http://"+ln.Addr().String()))
+			srv := target.New(target.Options{Logger: log, Version: Version})
+			return srv.Serve(cmd.Context(), ln)
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "read settings from this file")
+	cmd.Flags().StringVar(&addr, "addr", ":8080", "address to listen on")
+	cmd.Flags().StringVarP(&logLevel, "loglevel", "L", "info", "log level: debug, info, warn, error")
+	return cmd
+}
