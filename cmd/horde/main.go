@@ -17,7 +17,7 @@ func main() {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		s := <-sig
-		fmt.Fprintf(os.Stderr, "\nhorde: %v: stopping the test (again to quit at once)\n", s)
+		fmt.Fprintf(os.Stderr, "\nhorde: %v: shutting down gracefully (again to quit at once)\n", s)
 		cancel()
 		<-sig
 		os.Exit(130)
