@@ -122,9 +122,9 @@ func loop(ctx context.Context, cfg Config, r *runner.Runner, col *stats.Collecto
 	for {
 		select {
 		case <-ctx.Done():
-			return peak
+			return max(peak, r.Users())
 		case <-end:
-			return peak
+			return max(peak, r.Users())
 		case now := <-tick.C:
 			users := r.Users()
 			peak = max(peak, users)
