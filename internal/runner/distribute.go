@@ -74,15 +74,22 @@ func (p *Plan) nextWeighted() int {
 // Counts returns how many users of each class (by name) the first n users are.
 func (p *Plan) Counts(n int) map[string]int {
 	out := make(map[string]int, len(p.classes))
-	for _, c := range p.classes {
-		out[c.Name] = 0
+	for i, k := range p.CountsByIndex(n) {
+		out[p.classes[i].Name] = k
 	}
+	return out
+}
+
+// CountsByIndex returns how many users of each class (by index) the first
+// n users are. Past Max, the extra users have no class and are not counted.
+func (p *Plan) CountsByIndex(n int) []int {
+	out := make([]int, len(p.classes))
 	for i := range n {
 		c := p.Class(i)
 		if c < 0 {
 			break
 		}
-		out[p.classes[c].Name]++
+		out[c]++
 	}
 	return out
 }

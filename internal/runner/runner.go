@@ -47,7 +47,9 @@ type Options struct {
 }
 
 // Runner spawns and stops users. Create it with New, start Run, then move
-// the target with SetTarget.
+// the target with SetTarget (a total, ramped here at the spawn rate) or
+// SetClassTargets (absolute users per class, applied at once: the master
+// paces ramps across workers).
 type Runner struct {
 	opts    Options
 	classes []*classPlan
@@ -55,18 +57,23 @@ type Runner struct {
 	wake    chan struct{}
 
 	mu      sync.Mutex
-	users   []*user // running users in plan order; users[i] has class plan.Class(i)
-	target  int
-	rate    float64
-	ramp    rampState
-	nextID  int
-	stopped bool
-	wg      sync.WaitGroup
+	byClass [][]*user // running users of each class, oldest first
+	// Plan mode (classMode false): ramp from ramp.from toward target at rate.
+	// Class mode: want holds the users per class.
+	classMode bool
+	want      []int
+	target    int
+	rate      float64
+	ramp      rampState
+	nextID    int
+	stopped   bool
+	wg        sync.WaitGroup
 }
 
 type rampState struct {
 	start time.Time
-	steps int
+	from  int // users placed when the ramp started
+	steps int // users started or stopped since
 }
 
 // classPlan is a user class with its tasks filtered by tags and their
@@ -126,6 +133,8 @@ func New(opts Options) (*Runner, error) {
 		return nil, errors.New("no user class has tasks matching the tags")
 	}
 	r.plan = NewPlan(classes)
+	r.byClass = make([][]*user, len(r.classes))
+	r.want = make([]int, len(r.classes))
 	return r, nil
 }
 
@@ -147,22 +156,50 @@ func keepTask(tags, include, exclude []string) bool {
 }
 
 // SetTarget moves the number of users toward n at rate users per second
-// (rate ≤ 0 or +Inf: at once). The ramp is paced from now: after t seconds
-// it has started or stopped 1 + floor(t·rate) users. A new target replaces
-// the ramp in progress.
+// (rate ≤ 0 or +Inf: at once), keeping the class mix of the plan. The ramp
+// is paced from now: after t seconds it has started or stopped
+// 1 + floor(t·rate) users. A new target replaces the ramp in progress.
 func (r *Runner) SetTarget(n int, rate float64) {
-	if n < 0 {
-		n = 0
-	}
+	n = max(n, 0)
 	if m := r.plan.Max(); m >= 0 && n > m {
 		r.opts.Logger.Warn("only fixed_count classes: capping users", "requested", n, "max", m)
 		n = m
 	}
 	r.mu.Lock()
+	r.classMode = false
 	r.target, r.rate = n, rate
-	r.ramp = rampState{start: r.opts.Now()}
+	r.ramp = rampState{start: r.opts.Now(), from: r.placedLocked()}
 	r.mu.Unlock()
 	r.poke()
+}
+
+// SetClassTargets sets the users of each class, by name, at once. Classes
+// not named get none; unknown names are ignored with a warning.
+func (r *Runner) SetClassTargets(want map[string]int) {
+	r.mu.Lock()
+	r.classMode = true
+	total := 0
+	for i, c := range r.classes {
+		r.want[i] = max(want[c.Name], 0)
+		total += r.want[i]
+	}
+	r.target = total
+	r.mu.Unlock()
+	for name := range want {
+		if !r.hasClass(name) {
+			r.opts.Logger.Warn("target names an unknown user class", "class", name)
+		}
+	}
+	r.poke()
+}
+
+func (r *Runner) hasClass(name string) bool {
+	for _, c := range r.classes {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Runner) poke() {
@@ -172,15 +209,27 @@ func (r *Runner) poke() {
 	}
 }
 
+// placedLocked counts user slots, including users that stopped themselves
+// (they are not replaced, as in Locust).
+func (r *Runner) placedLocked() int {
+	n := 0
+	for _, us := range r.byClass {
+		n += len(us)
+	}
+	return n
+}
+
 // Users returns how many users are running now. A user that stopped
 // itself (stop_user()) is not counted and not replaced, as in Locust.
 func (r *Runner) Users() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
-	for _, u := range r.users {
-		if !u.exited.Load() {
-			n++
+	for _, us := range r.byClass {
+		for _, u := range us {
+			if !u.exited.Load() {
+				n++
+			}
 		}
 	}
 	return n
@@ -198,13 +247,14 @@ func (r *Runner) ClassCounts() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make(map[string]int, len(r.classes))
-	for _, c := range r.classes {
-		out[c.Name] = 0
-	}
-	for _, u := range r.users {
-		if !u.exited.Load() {
-			out[u.class.Name]++
+	for i, c := range r.classes {
+		n := 0
+		for _, u := range r.byClass[i] {
+			if !u.exited.Load() {
+				n++
+			}
 		}
+		out[c.Name] = n
 	}
 	return out
 }
@@ -213,7 +263,7 @@ func (r *Runner) ClassCounts() map[string]int {
 func (r *Runner) Ramping() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.users) != r.target
+	return r.placedLocked() != r.target
 }
 
 // Run drives spawning and stopping until ctx is done, then stops every
@@ -243,38 +293,50 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// step spawns or stops the users due by now and returns how long until
-// the next is due, or -1 when the target is reached.
+// step brings each class to the users due by now and returns how long
+// until the next change is due, or -1 when the target is reached.
 func (r *Runner) step(ctx context.Context) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
 		return -1
 	}
-	diff := r.target - len(r.users)
-	if diff == 0 {
-		return -1
+	want, next := r.wantLocked()
+	for i := range r.classes {
+		for len(r.byClass[i]) < want[i] {
+			r.spawnLocked(ctx, i)
+		}
+		for len(r.byClass[i]) > want[i] {
+			r.stopLastLocked(i)
+		}
 	}
-	due := abs(diff)
-	if r.rate > 0 && !math.IsInf(r.rate, 1) {
+	return next
+}
+
+// wantLocked returns the users each class should have now and when the
+// next ramp step is due (-1: none).
+func (r *Runner) wantLocked() ([]int, time.Duration) {
+	if r.classMode {
+		return r.want, -1
+	}
+	diff := r.target - r.ramp.from
+	n := r.target
+	next := time.Duration(-1)
+	if diff != 0 && r.rate > 0 && !math.IsInf(r.rate, 1) {
 		elapsed := r.opts.Now().Sub(r.ramp.start).Seconds()
-		due = min(due, 1+int(elapsed*r.rate)-r.ramp.steps)
-	}
-	for range max(due, 0) {
-		if diff > 0 && !r.spawnLocked(ctx) {
-			r.target = len(r.users) // no class can take more users
-			return -1
+		done := min(abs(diff), 1+int(elapsed*r.rate))
+		r.ramp.steps = done
+		if diff > 0 {
+			n = r.ramp.from + done
+		} else {
+			n = r.ramp.from - done
 		}
-		if diff < 0 {
-			r.stopLastLocked()
+		if done < abs(diff) {
+			at := r.ramp.start.Add(time.Duration(float64(done) / r.rate * float64(time.Second)))
+			next = max(at.Sub(r.opts.Now()), 0)
 		}
-		r.ramp.steps++
 	}
-	if len(r.users) == r.target {
-		return -1
-	}
-	next := r.ramp.start.Add(time.Duration(float64(r.ramp.steps) / r.rate * float64(time.Second)))
-	return max(next.Sub(r.opts.Now()), 0)
+	return r.plan.CountsByIndex(n), next
 }
 
 func abs(n int) int {
@@ -289,10 +351,15 @@ func abs(n int) int {
 // or ctx is done. Run keeps going; SetTarget can start users again.
 func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
+	r.classMode = true
 	r.target = 0
-	users := slices.Clone(r.users)
-	for range r.users {
-		r.stopLastLocked()
+	var users []*user
+	for i := range r.classes {
+		r.want[i] = 0
+		users = append(users, r.byClass[i]...)
+		for len(r.byClass[i]) > 0 {
+			r.stopLastLocked(i)
+		}
 	}
 	r.mu.Unlock()
 	for _, u := range users {
@@ -309,16 +376,19 @@ func (r *Runner) stopAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
-	for _, u := range r.users {
-		u.softStop()
-		u.hardStop()
+	for i, us := range r.byClass {
+		for _, u := range us {
+			u.softStop()
+			u.hardStop()
+		}
+		r.byClass[i] = nil
 	}
-	r.users = nil
 }
 
-func (r *Runner) stopLastLocked() {
-	u := r.users[len(r.users)-1]
-	r.users = r.users[:len(r.users)-1]
+func (r *Runner) stopLastLocked(class int) {
+	us := r.byClass[class]
+	u := us[len(us)-1]
+	r.byClass[class] = us[:len(us)-1]
 	u.softStop()
 	if r.opts.StopTimeout <= 0 {
 		u.hardStop()

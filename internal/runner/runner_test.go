@@ -352,3 +352,19 @@ func TestNewRejectsEmptyScenario(t *testing.T) {
 		t.Fatal("a class with no tasks must be refused")
 	}
 }
+
+func TestSetClassTargetsAppliesAbsoluteCounts(t *testing.T) {
+	t.Parallel()
+	sc := &scenario.Scenario{Users: []*scenario.UserClass{class("A", 2, 0), class("B", 1, 0)}}
+	r, _ := newRunner(t, sc, nil)
+	r.SetClassTargets(map[string]int{"A": 3, "B": 1})
+	waitFor(t, 5*time.Second, "A=3 B=1", func() bool { c := r.ClassCounts(); return c["A"] == 3 && c["B"] == 1 })
+	r.SetClassTargets(map[string]int{"B": 2, "Nope": 4})
+	waitFor(t, 5*time.Second, "A=0 B=2", func() bool { c := r.ClassCounts(); return c["A"] == 0 && c["B"] == 2 })
+	if r.Users() != 2 || r.Target() != 2 {
+		t.Fatalf("users %d target %d, want 2 and 2", r.Users(), r.Target())
+	}
+	// Back to a ramped total: from 2 users, the plan's mix.
+	r.SetTarget(6, math.Inf(1))
+	waitFor(t, 5*time.Second, "6 users in the plan's mix", func() bool { c := r.ClassCounts(); return c["A"] == 4 && c["B"] == 2 })
+}

@@ -22,13 +22,8 @@ type user struct {
 	exited   atomic.Bool
 }
 
-// spawnLocked starts the next user of the plan. It reports false when no
-// class can take another user.
-func (r *Runner) spawnLocked(ctx context.Context) bool {
-	ci := r.plan.Class(len(r.users))
-	if ci < 0 {
-		return false
-	}
+// spawnLocked starts a user of class ci.
+func (r *Runner) spawnLocked(ctx context.Context, ci int) {
 	cp := r.classes[ci]
 	id := r.nextID
 	r.nextID++
@@ -53,7 +48,7 @@ func (r *Runner) spawnLocked(ctx context.Context) bool {
 	hard, hardStop := context.WithCancel(ctx)
 	soft, softStop := context.WithCancel(hard)
 	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{})}
-	r.users = append(r.users, u)
+	r.byClass[ci] = append(r.byClass[ci], u)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -63,7 +58,6 @@ func (r *Runner) spawnLocked(ctx context.Context) bool {
 		defer client.Close()
 		u.run(soft, hard)
 	}()
-	return true
 }
 
 // run is the user's life: on_start, then task, wait, task, … until soft is
