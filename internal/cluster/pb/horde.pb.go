@@ -893,11 +893,17 @@ func (x *Endpoint) GetHistogram() *Histogram {
 // Histogram is stats.HistogramData: exact bucket counts from bucket
 // index `first`, and the exact min and max in µs.
 type Histogram struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Min           int64                  `protobuf:"varint,1,opt,name=min,proto3" json:"min,omitempty"`
-	Max           int64                  `protobuf:"varint,2,opt,name=max,proto3" json:"max,omitempty"`
-	First         int32                  `protobuf:"varint,3,opt,name=first,proto3" json:"first,omitempty"`
-	Counts        []uint64               `protobuf:"varint,4,rep,packed,name=counts,proto3" json:"counts,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Min    int64                  `protobuf:"varint,1,opt,name=min,proto3" json:"min,omitempty"`
+	Max    int64                  `protobuf:"varint,2,opt,name=max,proto3" json:"max,omitempty"`
+	First  int32                  `protobuf:"varint,3,opt,name=first,proto3" json:"first,omitempty"`
+	Counts []uint64               `protobuf:"varint,4,rep,packed,name=counts,proto3" json:"counts,omitempty"`
+	// sparse is the other form of counts, for histograms whose buckets are
+	// mostly empty (a few hundred requests spread over two decades): pairs
+	// (gap, count), gap being the number of empty buckets skipped since the
+	// previous pair, or since `first` for the first pair. A message sets
+	// counts or sparse, not both.
+	Sparse        []uint64 `protobuf:"varint,5,rep,packed,name=sparse,proto3" json:"sparse,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -956,6 +962,13 @@ func (x *Histogram) GetFirst() int32 {
 func (x *Histogram) GetCounts() []uint64 {
 	if x != nil {
 		return x.Counts
+	}
+	return nil
+}
+
+func (x *Histogram) GetSparse() []uint64 {
+	if x != nil {
+		return x.Sparse
 	}
 	return nil
 }
@@ -1258,12 +1271,13 @@ const file_horde_proto_rawDesc = "" +
 	"\bfailures\x18\x04 \x01(\x03R\bfailures\x12\x15\n" +
 	"\x06sum_us\x18\x05 \x01(\x03R\x05sumUs\x12\x14\n" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x121\n" +
-	"\thistogram\x18\a \x01(\v2\x13.horde.v1.HistogramR\thistogram\"a\n" +
+	"\thistogram\x18\a \x01(\v2\x13.horde.v1.HistogramR\thistogram\"}\n" +
 	"\tHistogram\x12\x10\n" +
 	"\x03min\x18\x01 \x01(\x03R\x03min\x12\x10\n" +
 	"\x03max\x18\x02 \x01(\x03R\x03max\x12\x14\n" +
 	"\x05first\x18\x03 \x01(\x05R\x05first\x12\x1a\n" +
-	"\x06counts\x18\x04 \x03(\x04B\x02\x10\x01R\x06counts\"d\n" +
+	"\x06counts\x18\x04 \x03(\x04B\x02\x10\x01R\x06counts\x12\x1a\n" +
+	"\x06sparse\x18\x05 \x03(\x04B\x02\x10\x01R\x06sparse\"d\n" +
 	"\n" +
 	"ErrorGroup\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +

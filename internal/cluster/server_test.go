@@ -1,0 +1,320 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/horde-load/horde/internal/cluster/pb"
+)
+
+const token = "s3cret-token"
+
+func TestWorkerAdmittedAndMessagesFlow(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, ServerOptions{Token: token})
+	w := join(t, ts.addr, DialOptions{Token: token}, "w1")
+	for range 10 {
+		if err := w.ping(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats := DeltaToPB(nil, 7, 3, true)
+	if err := w.s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: stats}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Goodbye{Goodbye: &pb.Goodbye{Reason: "done"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.Recv(); !errors.Is(err, io.EOF) {
+		t.Fatalf("Recv after Goodbye = %v, want io.EOF (master ended the stream)", err)
+	}
+	if got := <-ts.ended; got != "w1" {
+		t.Fatalf("Handle ended for %q, want w1", got)
+	}
+	if n := ts.admitted.Load(); n != 1 {
+		t.Fatalf("admitted %d workers, want 1", n)
+	}
+}
+
+// refusal is one way a worker is turned away.
+type refusal struct {
+	name    string
+	token   string
+	first   *pb.WorkerMessage // nil: send nothing
+	code    codes.Code
+	msg     string // in the status message
+	explain string // in Explain's sentence
+	log     string // in the master's WARN line
+}
+
+func refusals() []refusal {
+	heartbeat := &pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{}}}
+	oldHello := hello("old")
+	oldHello.GetHello().ProtocolVersion = 99
+	noID := hello("")
+	return []refusal{
+		{"wrong token", "nope", hello("x"), codes.Unauthenticated, "wrong auth token",
+			"refused the auth token", "wrong auth token"},
+		{"no token", "", hello("x"), codes.Unauthenticated, "--auth-token or HORDE_AUTH_TOKEN",
+			"refused the auth token", "no auth token"},
+		{"wrong protocol version", token, oldHello, codes.FailedPrecondition,
+			"protocol version 99, master speaks 1: run the same horde version on master and workers",
+			"refused the worker", "protocol version 99"},
+		{"no Hello in time", token, nil, codes.DeadlineExceeded, "no Hello within",
+			"dropped the worker", "no Hello within"},
+		{"heartbeat first", token, heartbeat, codes.InvalidArgument, "first message is Heartbeat, not Hello",
+			"refused the worker", "first message is Heartbeat"},
+		{"empty worker id", token, noID, codes.InvalidArgument, "no worker_id",
+			"refused the worker", "no worker_id"},
+	}
+}
+
+// refuse runs one refusal against addr and returns the error the worker
+// saw: from Dial for a token, else from the first Recv.
+func refuse(t *testing.T, addr string, r refusal) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, closeFn, err := Dial(ctx, addr, DialOptions{Token: r.token})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeFn() }()
+	if r.first != nil {
+		if err := s.Send(r.first); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatalf("Send: %v", err)
+		}
+	}
+	m, err := s.Recv()
+	if err == nil {
+		t.Fatalf("worker was admitted: got %v", m)
+	}
+	return err
+}
+
+func TestRefusedWhileAGoodWorkerKeepsGoing(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, ServerOptions{Token: token, HelloTimeout: time.Second})
+	good := join(t, ts.addr, DialOptions{Token: token}, "good")
+	stop := good.keepPinging()
+
+	t.Run("refusals", func(t *testing.T) {
+		for _, r := range refusals() {
+			t.Run(r.name, func(t *testing.T) {
+				t.Parallel()
+				err := refuse(t, ts.addr, r)
+				if got := status.Code(err); got != r.code {
+					t.Fatalf("code %v (%v), want %v", got, err, r.code)
+				}
+				if st, _ := status.FromError(err); !strings.Contains(st.Message(), r.msg) {
+					t.Errorf("message %q, want it to contain %q", st.Message(), r.msg)
+				}
+				if ex := Explain(err); !strings.Contains(ex, r.explain) || !strings.Contains(ex, ts.addr) {
+					t.Errorf("Explain = %q, want %q and the address", ex, r.explain)
+				}
+				line := ts.log.waitLine(t, "worker refused", r.log, "peer=127.0.0.1:")
+				if !strings.Contains(line, "level=WARN") {
+					t.Errorf("log line %q is not a warning", line)
+				}
+			})
+		}
+	})
+
+	n, err := stop()
+	if err != nil {
+		t.Fatalf("good worker broke while others were refused: %v", err)
+	}
+	if n == 0 {
+		t.Fatal("good worker exchanged no messages")
+	}
+	if err := good.ping(); err != nil {
+		t.Fatalf("good worker after the refusals: %v", err)
+	}
+	if got := ts.admitted.Load(); got != 1 {
+		t.Fatalf("%d workers reached Handle, want only the good one", got)
+	}
+}
+
+func TestGarbageOnThePort(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, ServerOptions{Token: token})
+	good := join(t, ts.addr, DialOptions{Token: token}, "good")
+	stop := good.keepPinging()
+
+	junk := bytes.Repeat([]byte{0x00, 0xff}, 1000)
+	get := []byte("GET / HTTP/1.1\r\nHost: master\r\n\r\n")
+	for _, payload := range [][]byte{junk, get, nil, []byte(http2Preface[:10])} {
+		rawExchange(t, ts.addr, payload)
+	}
+	ts.log.waitLine(t, "not a horde worker", `first_bytes="\x00\xff`)
+	ts.log.waitLine(t, "not a horde worker", `first_bytes="GET / HTTP/1.1`, "web port (8089)")
+
+	if n, err := stop(); err != nil {
+		t.Fatalf("good worker broke during the garbage (after %d echoes): %v", n, err)
+	}
+	if err := good.ping(); err != nil {
+		t.Fatalf("good worker after the garbage: %v", err)
+	}
+	// The server still admits new workers.
+	w2 := join(t, ts.addr, DialOptions{Token: token}, "after")
+	if err := w2.ping(); err != nil {
+		t.Fatal(err)
+	}
+	if ls := ts.log.lines("level=WARN", "not a horde worker"); len(ls) != 2 {
+		t.Errorf("want 2 warnings (junk, HTTP/1.1), not for an empty connection or a cut preface; got %q", ls)
+	}
+}
+
+// rawExchange writes payload on a plain TCP connection, half-closes it and
+// reads until the server hangs up.
+func rawExchange(t *testing.T, addr string, payload []byte) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(waitFor)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write(payload); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, c); err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("reading the server's answer: %v", err)
+	}
+}
+
+func TestServeStopsAndEndsStreams(t *testing.T) {
+	t.Parallel()
+	handled := make(chan context.Context, 1)
+	ts := &testServer{log: &logBuffer{}, ended: make(chan string, 4)}
+	srv, err := NewServer(ServerOptions{Token: token, Handle: func(ctx context.Context, s MasterStream, h *pb.Hello) error {
+		handled <- ctx
+		return ts.echo(ctx, s, h)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+
+	w := join(t, ln.Addr().String(), DialOptions{Token: token}, "w")
+	hctx := <-handled
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve returned %v after a stop, want nil", err)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("Serve did not return after its context ended")
+	}
+	if hctx.Err() == nil {
+		t.Error("Handle's context is not done after the server stopped")
+	}
+	_, err = w.s.Recv()
+	if status.Code(err) != codes.Unavailable || !strings.HasSuffix(Explain(err), "is shutting down") {
+		t.Errorf("worker Recv after the server stopped: %v (%s), want Unavailable: master is shutting down", err, Explain(err))
+	}
+	if err := srv.Serve(context.Background(), ln); err == nil {
+		t.Error("second Serve succeeded")
+	}
+}
+
+func TestNewServerOptions(t *testing.T) {
+	t.Parallel()
+	handle := func(context.Context, MasterStream, *pb.Hello) error { return nil }
+	for _, tc := range []struct {
+		name string
+		o    ServerOptions
+		ok   bool
+	}{
+		{"token", ServerOptions{Token: "t", Handle: handle}, true},
+		{"no auth allowed", ServerOptions{AllowNoAuth: true, Handle: handle}, true},
+		{"no token", ServerOptions{Handle: handle}, false},
+		{"no handler", ServerOptions{Token: "t"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewServer(tc.o)
+			if (err == nil) != tc.ok {
+				t.Fatalf("NewServer error %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestAllowNoAuthAcceptsAnyWorker(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, ServerOptions{AllowNoAuth: true})
+	for _, tok := range []string{"", "whatever"} {
+		w := join(t, ts.addr, DialOptions{Token: tok}, "w"+tok)
+		if err := w.ping(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestMessageSizeLimit(t *testing.T) {
+	t.Parallel()
+	// A bundle above gRPC's 4 MiB default gets through by default.
+	file := bytes.Repeat([]byte("x"), 6<<20)
+	big := startServer(t, ServerOptions{Token: token, Handle: func(ctx context.Context, s MasterStream, h *pb.Hello) error {
+		w := &pb.Welcome{MasterRunId: "run-1", Bundle: &pb.Bundle{Files: map[string][]byte{"data.csv": file}}}
+		if err := s.Send(&pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: w}}); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, closeFn, err := Dial(ctx, big.addr, DialOptions{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = closeFn() }()
+	if err := s.Send(hello("w")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Recv()
+	if err != nil {
+		t.Fatalf("6 MiB bundle: %v", err)
+	}
+	if got := m.GetWelcome().GetBundle().GetFiles()["data.csv"]; !bytes.Equal(got, file) {
+		t.Fatalf("bundle file arrived with %d bytes, want %d", len(got), len(file))
+	}
+
+	// A message above MaxMessageBytes is refused with ResourceExhausted.
+	small := startServer(t, ServerOptions{Token: token, MaxMessageBytes: 1 << 20})
+	w2 := join(t, small.addr, DialOptions{Token: token}, "w2")
+	bye := &pb.Goodbye{Reason: strings.Repeat("x", 2<<20)}
+	if err := w2.s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Goodbye{Goodbye: bye}}); err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	_, err = w2.s.Recv()
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("oversized message: %v, want ResourceExhausted", err)
+	}
+	if ex := Explain(err); !strings.Contains(ex, "too large") {
+		t.Errorf("Explain = %q", ex)
+	}
+}
