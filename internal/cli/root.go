@@ -39,6 +39,13 @@ func OSEnv() Env {
 // Execute runs the command line args and returns the process exit code.
 // It prints errors itself: one line, prefixed "horde: ".
 func Execute(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		var err error
+		if args, err = modeArgs(env); err != nil {
+			fmt.Fprintf(env.Stderr, "horde: %v\n", err)
+			return exitcode.BadInput
+		}
+	}
 	root := newRoot(env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -57,6 +64,33 @@ func Execute(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "Usage: %s\nRun '%s --help' for all flags.\n", ue.cmd.UseLine(), ue.cmd.CommandPath())
 	}
 	return code
+}
+
+// modeArgs is the command line of `horde` with no arguments: the container
+// entrypoint, configured by environment as in the tutorial's run script
+// (LOCUST_MODE, LOCUST_MASTER, TARGET_HOST). HORDE_MODE is standalone,
+// master or worker; HORDE_SCRIPT the script (or URL) for the first two;
+// every other setting comes from its HORDE_<FLAG> variable.
+func modeArgs(env Env) ([]string, error) {
+	mode, _ := env.Getenv("HORDE_MODE")
+	script, _ := env.Getenv("HORDE_SCRIPT")
+	var args []string
+	switch strings.ToLower(strings.TrimSpace(mode)) {
+	case "":
+		return []string{"--help"}, nil
+	case "standalone", "run":
+		args = []string{"run"}
+	case "master":
+		args = []string{"master"}
+	case "worker":
+		return []string{"worker"}, nil
+	default:
+		return nil, fmt.Errorf("HORDE_MODE=%q: want standalone, master or worker", mode)
+	}
+	if script == "" {
+		return nil, fmt.Errorf("HORDE_MODE=%s needs HORDE_SCRIPT: the script (or URL) to run", mode)
+	}
+	return append(args, script), nil
 }
 
 // errVerdictPrinted marks an error whose message the command already showed.
@@ -86,7 +120,7 @@ func newRoot(env Env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c, err: err}
 	})
-	root.AddCommand(newRunCmd(env), newTargetCmd(env), newVersionCmd(env))
+	root.AddCommand(newRunCmd(env), newMasterCmd(env), newWorkerCmd(env), newTargetCmd(env), newVersionCmd(env))
 	return root
 }
 
@@ -178,5 +212,15 @@ func newVersionCmd(env Env) *cobra.Command {
 			_, err := fmt.Fprintf(env.Stdout, "horde %s\n", Version)
 			return err
 		},
+	}
+}
+
+// usageArgs makes a positional-argument check a usage error (exit 2).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return &usageError{cmd: cmd, err: err}
+		}
+		return nil
 	}
 }

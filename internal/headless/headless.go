@@ -4,9 +4,9 @@
 // the summary JSON and the CSV files. Its error carries the exit code of
 // the verdict.
 //
-// It is the standalone path of horde until the master/worker split lands;
-// the runner and the statistics are the same ones a worker and the master
-// use.
+// It drives a master: in standalone mode one with an in-process worker,
+// in distributed mode one whose workers connect over the network — the
+// same code path.
 package headless
 
 import (
@@ -15,34 +15,33 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/horde-load/horde/internal/exitcode"
-	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/report"
-	"github.com/horde-load/horde/internal/runner"
-	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/stats"
 )
 
 // Config is one headless run.
 type Config struct {
-	Scenario    *scenario.Scenario
-	HTTP        *httpx.Factory
+	// Master runs the test; its workers are attached by the caller (an
+	// in-process worker in standalone mode, remote ones otherwise).
+	Master      *master.Master
 	Host        string
 	Users       int
 	SpawnRate   float64
 	RunTime     time.Duration // 0: until ctx is done
 	StopTimeout time.Duration
-	Tags        []string
-	ExcludeTags []string
-	Seed        uint64
+	// ExpectWorkers waits for this many workers before starting, for at
+	// most ExpectWorkersMaxWait (0: forever); exit 3 when they never come.
+	ExpectWorkers        int
+	ExpectWorkersMaxWait time.Duration
 
 	Stdout   io.Writer
 	TTY      bool
 	Width    int
-	Interval time.Duration // live view and aggregation; default 1s
+	Interval time.Duration // live view refresh; default 1s
 
 	JSONPath  string
 	CSVPrefix string
@@ -66,50 +65,56 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	col := stats.NewCollector(2 * runtime.GOMAXPROCS(0))
-	r, err := runner.New(runner.Options{
-		Scenario: cfg.Scenario, NewClient: cfg.HTTP.NewClient, Recorder: col.For, Host: cfg.Host,
-		Tags: cfg.Tags, ExcludeTags: cfg.ExcludeTags, StopTimeout: cfg.StopTimeout,
-		Seed: cfg.Seed, Logger: cfg.Logger,
-	})
-	if err != nil {
-		return Result{}, exitcode.With(exitcode.BadInput, err)
+	m := cfg.Master
+	if err := waitWorkers(ctx, cfg); err != nil {
+		return Result{}, err
 	}
-	agg := stats.NewAggregate(stats.AggregateOptions{})
 	live := report.NewLive(cfg.Stdout, cfg.TTY, cfg.Width)
-
-	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelRun()
-	runDone := make(chan error, 1)
-	go func() { runDone <- r.Run(runCtx) }()
-
 	start := time.Now()
-	agg.Start(start)
-	r.SetTarget(cfg.Users, cfg.SpawnRate)
-	peak := loop(ctx, cfg, r, col, agg, live, start)
+	m.SetTarget(cfg.Users, cfg.SpawnRate)
+	peak := loop(ctx, cfg, live, start)
 
-	// Stop: let tasks finish for the stop timeout, then cancel the rest.
+	// Stop: let tasks finish for the stop timeout, collect the last deltas.
 	stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), cfg.StopTimeout+10*time.Second)
-	_ = r.Stop(stopCtx)
+	if err := m.StopTest(stopCtx); err != nil {
+		cfg.Logger.Warn("some workers did not confirm the stop; their last requests may be missing", "err", err)
+	}
 	cancelStop()
-	cancelRun()
-	<-runDone
 
 	now := time.Now()
-	agg.Add(col.Cut(), now)
-	agg.Tick(now, 0)
-	snap := agg.Snapshot(now)
-	live.Close()
+	m.Tick(now)
+	snap := m.Snapshot(now)
+	_ = live.Close()
 	res := Result{Snapshot: snap, UsersPeak: peak}
-	if err := writeReports(cfg, snap, peak); err != nil {
+	if err := writeReports(cfg, snap, peak, m.Status()); err != nil {
 		return res, err
 	}
 	return res, verdict(snap)
 }
 
-// loop aggregates and shows statistics every interval until the run time
-// is over or ctx is done. It returns the peak user count.
-func loop(ctx context.Context, cfg Config, r *runner.Runner, col *stats.Collector, agg *stats.Aggregate, live *report.Live, start time.Time) int {
+func waitWorkers(ctx context.Context, cfg Config) error {
+	if cfg.ExpectWorkers <= 0 {
+		return nil
+	}
+	wctx := ctx
+	if cfg.ExpectWorkersMaxWait > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, cfg.ExpectWorkersMaxWait)
+		defer cancel()
+	}
+	cfg.Logger.Info("waiting for workers", "expect", cfg.ExpectWorkers)
+	if err := cfg.Master.WaitWorkers(wctx, cfg.ExpectWorkers); err != nil {
+		have := len(cfg.Master.Status().Workers)
+		return exitcode.Newf(exitcode.CannotRun, "expected %d workers, %d connected after %v: the test did not start",
+			cfg.ExpectWorkers, have, cfg.ExpectWorkersMaxWait)
+	}
+	return nil
+}
+
+// loop shows statistics every interval until the run time is over or ctx
+// is done. It returns the peak user count.
+func loop(ctx context.Context, cfg Config, live *report.Live, start time.Time) int {
+	m := cfg.Master
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
 	var end <-chan time.Time
@@ -122,27 +127,22 @@ func loop(ctx context.Context, cfg Config, r *runner.Runner, col *stats.Collecto
 	for {
 		select {
 		case <-ctx.Done():
-			return max(peak, r.Users())
+			return max(peak, m.Users())
 		case <-end:
-			return max(peak, r.Users())
+			return max(peak, m.Users())
 		case now := <-tick.C:
-			users := r.Users()
-			peak = max(peak, users)
-			agg.Add(col.Cut(), now)
-			agg.Tick(now, users)
-			state := "running"
-			if r.Ramping() {
-				state = "spawning"
-			}
-			live.Update(agg.Snapshot(now), report.Status{
-				State: state, Users: users, TargetUsers: r.Target(),
-				Elapsed: now.Sub(start), RunTime: cfg.RunTime,
+			m.Tick(now)
+			st := m.Status()
+			peak = max(peak, st.Users)
+			_ = live.Update(m.Snapshot(now), report.Status{
+				State: st.State, Users: st.Users, TargetUsers: st.TargetUsers,
+				Elapsed: now.Sub(start), RunTime: cfg.RunTime, Workers: len(st.Workers),
 			})
 		}
 	}
 }
 
-func writeReports(cfg Config, snap stats.Snapshot, peak int) error {
+func writeReports(cfg Config, snap stats.Snapshot, peak int, st master.Status) error {
 	if err := report.WriteTable(cfg.Stdout, snap, report.TableOptions{}); err != nil {
 		return err
 	}
@@ -152,7 +152,11 @@ func writeReports(cfg Config, snap stats.Snapshot, peak int) error {
 		}
 	}
 	if cfg.JSONPath != "" {
-		sum := report.NewSummary(snap, report.Meta{UsersPeak: peak, Host: cfg.Host})
+		meta := report.Meta{UsersPeak: peak, Host: cfg.Host}
+		for _, w := range st.Workers {
+			meta.Workers = append(meta.Workers, report.WorkerInfo{ID: w.ID, State: w.State, Users: w.Users})
+		}
+		sum := report.NewSummary(snap, meta)
 		if err := writeJSONFile(cfg.JSONPath, sum); err != nil {
 			return exitcode.With(exitcode.CannotRun, fmt.Errorf("writing JSON summary: %w", err))
 		}

@@ -67,6 +67,7 @@ type Runner struct {
 	ramp      rampState
 	nextID    int
 	stopped   bool
+	runCtx    context.Context // set by Run
 	wg        sync.WaitGroup
 }
 
@@ -184,7 +185,11 @@ func (r *Runner) SetClassTargets(want map[string]int) {
 		total += r.want[i]
 	}
 	r.target = total
+	ctx := r.runCtx
 	r.mu.Unlock()
+	if ctx != nil {
+		r.step(ctx) // at once, so Users reflects the target on return
+	}
 	for name := range want {
 		if !r.hasClass(name) {
 			r.opts.Logger.Warn("target names an unknown user class", "class", name)
@@ -269,6 +274,9 @@ func (r *Runner) Ramping() bool {
 // Run drives spawning and stopping until ctx is done, then stops every
 // user at once and waits for them. Users' requests run under ctx.
 func (r *Runner) Run(ctx context.Context) error {
+	r.mu.Lock()
+	r.runCtx = ctx
+	r.mu.Unlock()
 	defer r.wg.Wait()
 	defer r.stopAll()
 	timer := time.NewTimer(time.Hour)

@@ -1,4 +1,4 @@
-package headless
+package scenario
 
 import (
 	"context"
@@ -6,13 +6,12 @@ import (
 
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/httpx"
-	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/stats"
 )
 
-// URLScenario is the scenario of `horde run URL`: users that GET the URL
+// URL is the scenario of `horde run URL`: users that GET the URL
 // back to back, with no wait, as wrk or hey do.
-func URLScenario(raw string) (*scenario.Scenario, error) {
+func URL(raw string) (*Scenario, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, exitcode.Newf(exitcode.BadInput, "invalid URL %q: want http://host[:port]/path", raw)
@@ -20,7 +19,7 @@ func URLScenario(raw string) (*scenario.Scenario, error) {
 	path := u.RequestURI()
 	origin := u.Scheme + "://" + u.Host
 	key := stats.Key{Method: "GET", Name: path}
-	get := func(ctx context.Context, vu *scenario.VU) error {
+	get := func(ctx context.Context, vu *VU) error {
 		resp := vu.HTTP.Do(ctx, &httpx.Request{Method: "GET", URL: path, DiscardBody: true})
 		if resp.ErrKind == httpx.KindCanceled && ctx.Err() != nil {
 			return nil // stopped mid-request: not a measurement
@@ -28,8 +27,8 @@ func URLScenario(raw string) (*scenario.Scenario, error) {
 		vu.Rec.Record(stats.Sample{Key: key, Latency: resp.Elapsed, Bytes: resp.BytesRecv, Err: resp.Failure()})
 		return nil
 	}
-	return &scenario.Scenario{Users: []*scenario.UserClass{{
+	return &Scenario{Users: []*UserClass{{
 		Name: "URL", Weight: 1, Host: origin,
-		Tasks: []scenario.Task{{Name: "GET " + path, Weight: 1, Fn: get}},
+		Tasks: []Task{{Name: "GET " + path, Weight: 1, Fn: get}},
 	}}}, nil
 }

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/headless"
+	"github.com/horde-load/horde/internal/master"
+	"github.com/horde-load/horde/internal/timespan"
+	"github.com/horde-load/horde/internal/web"
+)
+
+type masterFlags struct {
+	bind          string
+	webHost       string
+	webPort       int
+	expectWorkers int
+	expectMaxWait time.Duration
+}
+
+func newMasterCmd(env Env) *cobra.Command {
+	f := &testFlags{}
+	cf := &clusterFlags{}
+	mf := &masterFlags{}
+	cmd := &cobra.Command{
+		Use:   "master [SCRIPT.star | URL]",
+		Short: "Run the master of a distributed test: workers connect to it and run the users",
+		Long: "Run the master: it serves the worker port (--bind, default :5557), ships the script to\n" +
+			"every worker that connects, spreads the users over them and merges their statistics.\n" +
+			"Workers may join, leave and come back while the test runs. The API (GET /stats/requests)\n" +
+			"is on --web-host:--web-port.",
+		Example: "  horde master examples/seed.star -H http://target:8080 --headless -u 100 -r 10 -t 10m --expect-workers 3\n" +
+			"  horde worker --master master-host:5557",
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lt, _, err := f.prepare(cmd, env, args)
+			if err != nil {
+				return err
+			}
+			return runMaster(cmd.Context(), env, f, cf, mf, lt)
+		},
+	}
+	f.register(cmd)
+	cf.register(cmd, "master")
+	fs := cmd.Flags()
+	fs.StringVar(&mf.bind, "bind", ":5557", "address of the worker port")
+	fs.StringVar(&mf.webHost, "web-host", "", "address the web API listens on (default: all)")
+	fs.IntVar(&mf.webPort, "web-port", 8089, "port of the web API (0: any free port)")
+	fs.IntVar(&mf.expectWorkers, "expect-workers", 1, "headless: wait for this many workers before starting")
+	fs.Var(timespan.Value{D: &mf.expectMaxWait}, "expect-workers-max-wait", "give up (exit 3) when the workers have not come after this long (0: wait forever)")
+	return cmd
+}
+
+func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf *masterFlags, lt *loadedTest) error {
+	log, err := newLogger(env.Stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	token, err := cf.token()
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		token = randomToken()
+		log.Warn("no --auth-token given: generated one; start workers with it", "auth_token", token)
+	}
+	tlsCfg, err := cf.tlsConfig(true)
+	if err != nil {
+		return err
+	}
+	if !f.headless {
+		fmt.Fprintln(env.Stderr, "horde: the web UI is not built yet; running headless (pass --headless to silence this)")
+	}
+	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: f.host, Logger: log,
+		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing})
+	if err != nil {
+		return exitcode.With(exitcode.BadInput, err)
+	}
+	mctx, stopMaster := context.WithCancel(context.WithoutCancel(ctx))
+	mdone := make(chan struct{})
+	go func() { defer close(mdone); _ = m.Run(mctx) }()
+	defer func() { stopMaster(); <-mdone }()
+
+	addr, stopCluster, err := serveCluster(mctx, m, mf.bind, token, tlsCfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopCluster()
+	log.Info("worker port open", "addr", addr)
+	stopWeb, err := serveWeb(mctx, m, net.JoinHostPort(mf.webHost, strconv.Itoa(mf.webPort)), log)
+	if err != nil {
+		return err
+	}
+	defer stopWeb()
+
+	tty, width := false, 0
+	if env.IsTTY != nil {
+		tty, width = env.IsTTY()
+	}
+	_, err = headless.Run(ctx, headless.Config{
+		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, RunTime: f.runTime, StopTimeout: f.stopTimeout,
+		ExpectWorkers: mf.expectWorkers, ExpectWorkersMaxWait: mf.expectMaxWait,
+		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
+		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, Logger: log,
+	})
+	return err
+}
+
+// serveWeb serves the web API of m on addr until the returned func is called.
+func serveWeb(ctx context.Context, m *master.Master, addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, exitcode.With(exitcode.CannotRun, fmt.Errorf("web API: %w", err))
+	}
+	log.Info("web API listening", "addr", "http://"+ln.Addr().String())
+	srv := &http.Server{Handler: web.New(web.Options{Source: m, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("web API stopped", "err", err)
+		}
+	}()
+	return func() {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-done
+	}, nil
+}

@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/scenario"
+	"github.com/horde-load/horde/internal/script"
+	"github.com/horde-load/horde/internal/timespan"
+)
+
+// testFlags are the flags that define a test, shared by run and master.
+type testFlags struct {
+	config      string
+	users       int
+	spawnRate   float64
+	runTime     time.Duration
+	host        string
+	headless    bool
+	jsonPath    string
+	csvPrefix   string
+	tags        []string
+	excludeTags []string
+	stopTimeout time.Duration
+	timeout     time.Duration
+	insecure    bool
+	caFile      string
+	seed        uint64
+	logLevel    string
+	interval    time.Duration
+}
+
+func (f *testFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVar(&f.config, "config", "", "read settings from this file (key = value per line, keys are flag names)")
+	fs.IntVarP(&f.users, "users", "u", 1, "peak number of concurrent users")
+	fs.Float64VarP(&f.spawnRate, "spawn-rate", "r", 1, "users started (or stopped) per second, across all workers")
+	fs.VarP(timespan.Value{D: &f.runTime}, "run-time", "t", "stop after this long, e.g. 90s, 5m, 1h30m (0: until interrupted)")
+	fs.StringVarP(&f.host, "host", "H", "", "base URL of the system under test (env TARGET_HOST too)")
+	fs.BoolVar(&f.headless, "headless", false, "no web UI: run at once with a live terminal view")
+	fs.StringVar(&f.jsonPath, "json", "", "write the summary JSON to this file at the end")
+	fs.StringVar(&f.csvPrefix, "csv", "", "write PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv")
+	fs.StringSliceVarP(&f.tags, "tags", "T", nil, "run only tasks with one of these tags")
+	fs.StringSliceVarP(&f.excludeTags, "exclude-tags", "E", nil, "skip tasks with any of these tags")
+	fs.VarP(timespan.Value{D: &f.stopTimeout}, "stop-timeout", "s", "when stopping, let running tasks finish for this long")
+	fs.Var(timespan.Value{D: &f.timeout}, "timeout", "request timeout (connect to last byte); default 60s")
+	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the target's TLS certificate")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of extra CA certificates to trust")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed for the users' random choices (0: random)")
+	fs.StringVarP(&f.logLevel, "loglevel", "L", "info", "log level: debug, info, warn, error")
+	fs.Var(timespan.Value{D: &f.interval}, "print-interval", "how often the live view refreshes (default 1s)")
+}
+
+// loadedTest is a test ready to hand to a master.
+type loadedTest struct {
+	sc     *scenario.Scenario
+	bundle *pb.Bundle
+}
+
+// prepare reads every source of settings, loads the script (or URL),
+// validates, and builds the bundle workers receive.
+func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loadedTest, map[string]bool, error) {
+	set, err := sources(cmd, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, bundle, err := loadScenario(args, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := applyOptions(cmd, sc.Options, set); err != nil {
+		return nil, nil, err
+	}
+	if !set["host"] && f.host == "" {
+		if v, ok := env.Getenv("TARGET_HOST"); ok && v != "" {
+			f.host = v
+		}
+	}
+	if err := f.validate(sc); err != nil {
+		return nil, nil, err
+	}
+	bundle.Host = f.host
+	bundle.StopTimeoutMs = f.stopTimeout.Milliseconds()
+	bundle.RequestTimeoutMs = f.timeout.Milliseconds()
+	bundle.Insecure = f.insecure
+	bundle.Tags, bundle.ExcludeTags, bundle.Seed = f.tags, f.excludeTags, f.seed
+	if f.caFile != "" {
+		if bundle.CaPem, err = os.ReadFile(f.caFile); err != nil {
+			return nil, nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--ca-file: %w", err))
+		}
+	}
+	bundle.Hash = bundleHash(bundle)
+	return &loadedTest{sc: sc, bundle: bundle}, set, nil
+}
+
+// loadScenario loads the script named by args, or builds the URL scenario.
+func loadScenario(args []string, env Env) (*scenario.Scenario, *pb.Bundle, error) {
+	if len(args) == 0 {
+		return nil, nil, exitcode.Newf(exitcode.BadInput, "nothing to run: give a script (e.g. examples/seed.star) or a URL")
+	}
+	arg := args[0]
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		sc, err := scenario.URL(arg)
+		return sc, &pb.Bundle{Url: arg}, err
+	}
+	sc, err := script.Load(arg, script.Options{Env: env.Getenv, Stdout: env.Stdout})
+	if err != nil {
+		return nil, nil, exitcode.With(exitcode.BadInput, err)
+	}
+	return sc, &pb.Bundle{Files: sc.Files, Main: filepath.Base(arg)}, nil
+}
+
+// bundleHash identifies a bundle's content, so a worker that rejoins knows
+// whether it still runs the same test.
+func bundleHash(b *pb.Bundle) string {
+	h := sha256.New()
+	names := make([]string, 0, len(b.Files))
+	for n := range b.Files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(h, "%q %d\n", n, len(b.Files[n]))
+		h.Write(b.Files[n])
+	}
+	fmt.Fprintf(h, "%q %q %q %d %d %v %x %q %q %d", b.Main, b.Url, b.Host, b.StopTimeoutMs, b.RequestTimeoutMs,
+		b.Insecure, b.CaPem, b.Tags, b.ExcludeTags, b.Seed)
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// applyOptions fills flags that no source set from the script's options.
+func applyOptions(cmd *cobra.Command, opts map[string]string, set map[string]bool) error {
+	for k, v := range opts {
+		fl := cmd.Flags().Lookup(k)
+		if fl == nil || set[k] {
+			continue // options for later features (stages, thresholds) are not flags here
+		}
+		if err := setFlag(fl, []string{v}); err != nil {
+			return exitcode.Newf(exitcode.BadInput, "script options %s = %q: %v", k, v, err)
+		}
+	}
+	return nil
+}
+
+func (f *testFlags) validate(sc *scenario.Scenario) error {
+	var errs []string
+	if f.users < 0 {
+		errs = append(errs, "--users must be ≥ 0, got "+strconv.Itoa(f.users))
+	}
+	if !(f.spawnRate > 0) {
+		errs = append(errs, fmt.Sprintf("--spawn-rate must be > 0, got %v", f.spawnRate))
+	}
+	if f.host != "" {
+		if u, err := url.Parse(f.host); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("--host %q: want a URL like http://127.0.0.1:8080", f.host))
+		}
+	} else {
+		for _, c := range sc.Users {
+			if c.Host == "" {
+				errs = append(errs, fmt.Sprintf("no host for user class %q: give -H/--host, TARGET_HOST, options host, or user(host=...)", c.Name))
+				break
+			}
+		}
+	}
+	if f.caFile != "" {
+		if _, err := os.Stat(f.caFile); err != nil {
+			errs = append(errs, "--ca-file: "+err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return exitcode.With(exitcode.BadInput, errors.New(strings.Join(errs, "; ")))
+	}
+	return nil
+}

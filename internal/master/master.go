@@ -1,0 +1,181 @@
+// Package master is horde's master: it admits workers, ships them the
+// script bundle, decides how many users each runs (dispatch.go), merges
+// their statistics deltas, watches their heartbeats, and drives the test's
+// state. It is transport-agnostic: a worker is a cluster.MasterStream, over
+// gRPC or the in-process pipe of standalone mode — one code path.
+//
+// It does not serve HTTP or talk to a terminal; package web and package
+// headless read it.
+package master
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/runner"
+	"github.com/horde-load/horde/internal/scenario"
+	"github.com/horde-load/horde/internal/stats"
+)
+
+// Options configure a Master.
+type Options struct {
+	// Scenario gives the user classes to dispatch; Bundle is what workers
+	// receive to run them.
+	Scenario *scenario.Scenario
+	Bundle   *pb.Bundle
+	Host     string
+
+	HeartbeatInterval time.Duration // default 1s
+	MissingTimeout    time.Duration // default 3s: silent this long → missing
+	ReportInterval    time.Duration // default 1s: how often workers send deltas
+	// ForgetAfter removes a missing worker from the list (default 60s).
+	ForgetAfter time.Duration
+
+	Aggregate stats.AggregateOptions
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Master is the coordinator of a distributed test. Run must be running.
+type Master struct {
+	opts  Options
+	runID string
+	agg   *stats.Aggregate
+	wake  chan struct{}
+	names []string // class names, by class index
+
+	mu        sync.Mutex
+	workers   map[string]*workerConn
+	disp      *dispatcher
+	state     string
+	started   time.Time
+	target    int
+	rate      float64
+	epoch     uint64
+	stopEpoch uint64
+	changed   chan struct{} // closed on any change waiters care about
+}
+
+// workerConn is the master's record of one worker.
+type workerConn struct {
+	id        string
+	index     int
+	hello     *pb.Hello
+	out       chan *pb.MasterMessage // nil while disconnected
+	cancel    context.CancelFunc
+	gen       int
+	state     string
+	missing   bool
+	lastSeen  time.Time
+	users     int
+	cpu       float64
+	rss       uint64
+	acked     uint64 // last target epoch the worker applied
+	rps       float64
+	sent      []int // last assignment sent; nil: send again
+	reset     bool  // next target must tell the worker to drop its stats
+	cpuBusy   bool  // above the CPU threshold at the last heartbeat
+	cpuWarned bool  // the warning was logged
+}
+
+// New builds a master for the scenario's user classes.
+func New(o Options) (*Master, error) {
+	if o.Scenario == nil || len(o.Scenario.Users) == 0 {
+		return nil, errors.New("master: the scenario defines no users")
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = time.Second
+	}
+	if o.MissingTimeout <= 0 {
+		o.MissingTimeout = 3 * time.Second
+	}
+	if o.ReportInterval <= 0 {
+		o.ReportInterval = time.Second
+	}
+	if o.ForgetAfter <= 0 {
+		o.ForgetAfter = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Bundle == nil {
+		o.Bundle = &pb.Bundle{}
+	}
+	m := &Master{
+		opts: o, runID: newRunID(), agg: stats.NewAggregate(o.Aggregate),
+		wake: make(chan struct{}, 1), workers: map[string]*workerConn{},
+		state: StateReady, changed: make(chan struct{}),
+	}
+	for _, c := range o.Scenario.Users {
+		m.names = append(m.names, c.Name)
+	}
+	m.disp = newDispatcher(runner.NewPlan(o.Scenario.Users), len(m.names), o.Now())
+	return m, nil
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// RunID identifies this master process to workers.
+func (m *Master) RunID() string { return m.runID }
+
+// Aggregate is the merged statistics of the test.
+func (m *Master) Aggregate() *stats.Aggregate { return m.agg }
+
+// Snapshot implements web.Source.
+func (m *Master) Snapshot(now time.Time) stats.Snapshot { return m.agg.Snapshot(now) }
+
+func (m *Master) poke() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// notifyLocked wakes everyone waiting for a change.
+func (m *Master) notifyLocked() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// Run dispatches users, sends heartbeats and watches the workers' until
+// ctx is done. Then it tells connected workers to quit.
+func (m *Master) Run(ctx context.Context) error {
+	hb := time.NewTicker(m.opts.HeartbeatInterval)
+	defer hb.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := m.dispatch()
+		if next >= 0 {
+			timer.Reset(next)
+		}
+		select {
+		case <-ctx.Done():
+			m.quitAll("master shutting down")
+			return nil
+		case <-m.wake:
+		case <-timer.C:
+		case <-hb.C:
+			m.heartbeat()
+		}
+		if next >= 0 && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/horde-load/horde/internal/cluster"
+	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/procstat"
+)
+
+// outboxSize bounds the messages queued for one worker; a worker that
+// lets it fill is too slow to follow and is disconnected.
+const outboxSize = 256
+
+// Attach serves one worker's stream until it ends: hello is its first
+// message, already checked by the transport. A worker id seen before is
+// re-admitted (a reconnect, or a worker that was missing); a second
+// stream with the same id replaces the first.
+func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.Hello) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, gen, out := m.admit(hello, func() { cancel() })
+	out <- &pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{
+		MasterRunId:         m.runID,
+		Bundle:              m.opts.Bundle,
+		HeartbeatIntervalMs: m.opts.HeartbeatInterval.Milliseconds(),
+		MissingTimeoutMs:    m.opts.MissingTimeout.Milliseconds(),
+		ReportIntervalMs:    m.opts.ReportInterval.Milliseconds(),
+		WorkerIndex:         int32(w.index),
+	}}}
+	m.poke()
+	go m.send(ctx, cancel, s, out)
+	recv := make(chan error, 1)
+	go func() {
+		for {
+			msg, err := s.Recv()
+			if err != nil {
+				recv <- err
+				return
+			}
+			if m.handle(w, gen, msg) {
+				recv <- nil
+				return
+			}
+		}
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+		err = context.Cause(ctx)
+	case err = <-recv:
+	}
+	m.detach(w, gen, err)
+	return nil
+}
+
+func (m *Master) admit(hello *pb.Hello, cancel context.CancelFunc) (*workerConn, int, chan *pb.MasterMessage) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.workers[hello.WorkerId]
+	switch {
+	case w == nil:
+		w = &workerConn{id: hello.WorkerId, index: m.freeIndexLocked()}
+		m.workers[w.id] = w
+		m.opts.Logger.Info("worker connected", "worker", w.id, "host", hello.Hostname, "cores", hello.Cores)
+	case w.cancel != nil:
+		w.cancel() // a new stream replaces the old one
+		m.opts.Logger.Info("worker reconnected", "worker", w.id)
+	default:
+		m.opts.Logger.Info("worker re-admitted", "worker", w.id, "was", w.state)
+	}
+	w.gen++
+	w.hello, w.cancel, w.missing = hello, cancel, false
+	w.out = make(chan *pb.MasterMessage, outboxSize)
+	w.state, w.lastSeen, w.sent = WorkerReady, m.opts.Now(), nil
+	w.reset = hello.MasterRunId != m.runID
+	m.notifyLocked()
+	return w, w.gen, w.out
+}
+
+func (m *Master) freeIndexLocked() int {
+	used := map[int]bool{}
+	for _, w := range m.workers {
+		used[w.index] = true
+	}
+	i := 0
+	for used[i] {
+		i++
+	}
+	return i
+}
+
+// send writes queued messages to the stream until ctx is done.
+func (m *Master) send(ctx context.Context, cancel context.CancelFunc, s cluster.MasterStream, out chan *pb.MasterMessage) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-out:
+			if err := s.Send(msg); err != nil {
+				cancel()
+				return
+			}
+		}
+	}
+}
+
+// handle applies one message from a worker. It reports whether the
+// worker said goodbye.
+func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage) (bye bool) {
+	now := m.opts.Now()
+	switch x := msg.Msg.(type) {
+	case *pb.WorkerMessage_Stats:
+		d, err := cluster.DeltaFromPB(x.Stats)
+		if err != nil {
+			m.opts.Logger.Warn("dropping a bad statistics message", "worker", w.id, "err", err)
+			return false
+		}
+		m.agg.Add(d, now)
+		m.mu.Lock()
+		if w.gen == gen {
+			w.lastSeen, w.users = now, int(x.Stats.Users)
+			reqs, _ := d.Requests()
+			w.rps = float64(reqs) / m.opts.ReportInterval.Seconds()
+		}
+		m.mu.Unlock()
+	case *pb.WorkerMessage_Heartbeat:
+		m.heartbeatFrom(w, gen, x.Heartbeat, now)
+	case *pb.WorkerMessage_Goodbye:
+		m.opts.Logger.Info("worker left", "worker", w.id, "reason", x.Goodbye.Reason)
+		return true
+	}
+	return false
+}
+
+func (m *Master) heartbeatFrom(w *workerConn, gen int, h *pb.Heartbeat, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if w.gen != gen {
+		return
+	}
+	w.lastSeen, w.state, w.users = now, h.State, int(h.Users)
+	w.cpu, w.rss, w.acked = h.CpuPercent, h.RssBytes, h.TargetEpoch
+	w.cpuBusy = procstat.Busy(h.CpuPercent, int(w.hello.Cores))
+	if w.cpuBusy && !w.cpuWarned {
+		// Once per worker, as Locust does: the state stays visible in Status.
+		m.opts.Logger.Warn("worker is CPU-bound: its response times are not trustworthy; add workers",
+			"worker", w.id, "cpu_percent", int(h.CpuPercent), "cores", w.hello.Cores)
+		w.cpuWarned = true
+	}
+	m.notifyLocked()
+}
+
+// detach ends a worker's stream. A goodbye (err nil) removes it; a broken
+// stream marks it missing and moves its users to the others.
+func (m *Master) detach(w *workerConn, gen int, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if w.gen != gen {
+		return // replaced by a newer stream
+	}
+	w.out, w.cancel = nil, nil
+	if err == nil {
+		delete(m.workers, w.id)
+	} else {
+		if !w.missing {
+			m.opts.Logger.Warn("worker missing: its stream broke", "worker", w.id, "err", errText(err))
+		}
+		w.missing, w.state, w.users = true, WorkerMissing, 0
+	}
+	m.notifyLocked()
+	m.poke()
+}
+
+func errText(err error) string {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return "closed"
+	}
+	return err.Error()
+}
+
+// heartbeat sends the master's heartbeat to every worker and marks those
+// silent for longer than the missing timeout as missing.
+func (m *Master) heartbeat() {
+	now := m.opts.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range m.workers {
+		switch {
+		case w.missing && now.Sub(w.lastSeen) > m.opts.ForgetAfter:
+			delete(m.workers, w.id)
+		case !w.missing && now.Sub(w.lastSeen) > m.opts.MissingTimeout:
+			m.opts.Logger.Warn("worker missing: no heartbeat", "worker", w.id, "silent_for", now.Sub(w.lastSeen).Round(time.Millisecond))
+			w.missing, w.state, w.users = true, WorkerMissing, 0
+			if w.cancel != nil {
+				w.cancel()
+			}
+			m.notifyLocked()
+			m.poke()
+		case w.out != nil:
+			m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Heartbeat{Heartbeat: &pb.Heartbeat{State: m.state}}})
+		}
+	}
+}
+
+// queueLocked queues msg for w; a worker whose outbox is full is
+// disconnected rather than allowed to block the master.
+func (m *Master) queueLocked(w *workerConn, msg *pb.MasterMessage) {
+	select {
+	case w.out <- msg:
+	default:
+		m.opts.Logger.Warn("worker too slow to follow: disconnecting it", "worker", w.id)
+		if w.cancel != nil {
+			w.cancel()
+		}
+	}
+}
+
+// liveLocked returns the ids of connected, non-missing workers, sorted.
+func (m *Master) liveLocked() []string {
+	var ids []string
+	for id, w := range m.workers {
+		if w.out != nil && !w.missing {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// dispatch moves the workers' assignment one step and sends the targets
+// that changed. It returns when the next step is due (-1: none).
+func (m *Master) dispatch() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	live := m.liveLocked()
+	_, next := m.disp.step(m.opts.Now(), live)
+	for _, id := range live {
+		w := m.workers[id]
+		a := m.disp.assigned[id]
+		if w.sent != nil && slices.Equal(w.sent, a) && !w.reset {
+			continue
+		}
+		m.epoch++
+		users := make(map[string]int32, len(a))
+		for c, k := range a {
+			users[m.names[c]] = int32(k)
+		}
+		m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Target{Target: &pb.Target{
+			Epoch: m.epoch, Users: users, ResetStats: w.reset,
+		}}})
+		w.sent, w.reset = slices.Clone(a), false
+	}
+	m.updateStateLocked()
+	return next
+}
+
+func (m *Master) quitAll(reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range m.workers {
+		if w.out != nil {
+			m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Quit{Quit: &pb.Quit{Reason: reason}}})
+		}
+	}
+	m.opts.Logger.Debug("told workers to quit", slog.Int("workers", len(m.workers)))
+}

@@ -1,0 +1,152 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/horde-load/horde/internal/cluster"
+	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/procstat"
+)
+
+type intervals struct{ heartbeat, missing, report time.Duration }
+
+func (e *engine) setIntervals(w *pb.Welcome) {
+	ms := func(v int64, def time.Duration) time.Duration {
+		if v <= 0 {
+			return def
+		}
+		return time.Duration(v) * time.Millisecond
+	}
+	e.iv = intervals{
+		heartbeat: ms(w.HeartbeatIntervalMs, time.Second),
+		missing:   ms(w.MissingTimeoutMs, 3*time.Second),
+		report:    ms(w.ReportIntervalMs, time.Second),
+	}
+}
+
+func (e *engine) missing() time.Duration { return max(e.iv.missing, time.Second) }
+
+var errMasterSilent = errors.New("the master stopped sending heartbeats")
+
+// converse is the steady state of a session: apply targets, report
+// statistics and heartbeats, and notice a silent master.
+func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engine, _ *pb.Welcome) error {
+	msgs := make(chan *pb.MasterMessage, 16)
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			msgs <- m
+		}
+	}()
+	report := time.NewTicker(e.iv.report)
+	defer report.Stop()
+	hb := time.NewTicker(e.iv.heartbeat)
+	defer hb.Stop()
+	sampler := newUsage()
+	stopped := make(chan uint64, 1)
+	seen := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return o.leave(s, e, "worker shutting down")
+		case err := <-recvErr:
+			return err
+		case m := <-msgs:
+			seen = time.Now()
+			switch x := m.Msg.(type) {
+			case *pb.MasterMessage_Target:
+				e.apply(x.Target, stopped, o.Logger)
+				if err := o.sendHeartbeat(s, e, sampler); err != nil { // the master sees the new count at once
+					return err
+				}
+			case *pb.MasterMessage_Quit:
+				o.Logger.Info("the master said quit", "reason", x.Quit.Reason)
+				_ = o.leave(s, e, "quit by the master")
+				return errQuit
+			}
+		case epoch := <-stopped:
+			e.state, e.acked = "stopped", epoch
+			if err := o.sendStats(s, e, false); err != nil {
+				return err
+			}
+			if err := o.sendHeartbeat(s, e, sampler); err != nil {
+				return err
+			}
+		case <-report.C:
+			if err := o.sendStats(s, e, false); err != nil {
+				return err
+			}
+		case <-hb.C:
+			if time.Since(seen) > e.missing() {
+				return errMasterSilent
+			}
+			if err := o.sendHeartbeat(s, e, sampler); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (o *Options) sendStats(s cluster.WorkerStream, e *engine, final bool) error {
+	msg := e.stats(final)
+	if err := s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: msg}}); err != nil {
+		return err // pending stays for the next stream to the same master
+	}
+	e.delivered()
+	return nil
+}
+
+func (o *Options) sendHeartbeat(s cluster.WorkerStream, e *engine, sampler *usage) error {
+	cpu, rss := sampler.get()
+	return s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{
+		State: e.heartbeatState(), Users: int32(e.runner.Users()), CpuPercent: cpu, RssBytes: rss, TargetEpoch: e.acked,
+	}}})
+}
+
+// leave stops the users gracefully (each finishes its task for the stop
+// timeout), sends the final delta and says goodbye.
+func (o *Options) leave(s cluster.WorkerStream, e *engine, reason string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), e.stopTimeout+5*time.Second)
+	defer cancel()
+	_ = e.runner.Stop(ctx)
+	if err := o.sendStats(s, e, true); err != nil {
+		o.Logger.Warn("could not send the final statistics", "err", err)
+		return err
+	}
+	err := s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Goodbye{Goodbye: &pb.Goodbye{Reason: reason}}})
+	o.Logger.Info("left the master", "reason", reason)
+	return err
+}
+
+// usage samples the process's CPU and memory at most once a second, so a
+// heartbeat sent right after a target does not report a meaningless
+// figure over a few milliseconds.
+type usage struct {
+	s   *procstat.Sampler
+	at  time.Time
+	cpu float64
+	rss uint64
+}
+
+func newUsage() *usage {
+	u := &usage{s: procstat.NewSampler(nil), at: time.Now()}
+	_, u.rss, _ = u.s.Sample() // the first figure covers the process's whole life: not shown
+	return u
+}
+
+func (u *usage) get() (float64, uint64) {
+	if time.Since(u.at) >= time.Second {
+		if cpu, rss, err := u.s.Sample(); err == nil {
+			u.cpu, u.rss = cpu, rss
+		}
+		u.at = time.Now()
+	}
+	return u.cpu, u.rss
+}

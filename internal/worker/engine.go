@@ -1,0 +1,168 @@
+package worker
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/horde-load/horde/internal/cluster"
+	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/runner"
+	"github.com/horde-load/horde/internal/scenario"
+	"github.com/horde-load/horde/internal/script"
+	"github.com/horde-load/horde/internal/stats"
+)
+
+// engine runs the users of one bundle for one master run. It survives a
+// reconnect to the same master, so a network blip loses no users and no
+// statistics: what could not be sent waits in pending.
+type engine struct {
+	runID, hash string
+	runner      *runner.Runner
+	col         *stats.Collector
+	stopTimeout time.Duration
+	cancel      context.CancelFunc
+	done        chan struct{}
+	tmpDir      string
+
+	pending *stats.Delta // cut, not yet delivered
+	seq     uint64
+	acked   uint64 // last target epoch applied
+	state   string
+	iv      intervals
+}
+
+// newEngine loads the bundle and starts its runner.
+func newEngine(runID string, b *pb.Bundle, o *Options) (*engine, error) {
+	e := &engine{runID: runID, hash: b.Hash, pending: stats.NewDelta(), state: "ready",
+		stopTimeout: time.Duration(b.StopTimeoutMs) * time.Millisecond}
+	sc, err := e.load(b, o)
+	if err != nil {
+		e.removeTmp()
+		return nil, err
+	}
+	hopts := httpx.Options{BaseURL: b.Host, Timeout: time.Duration(b.RequestTimeoutMs) * time.Millisecond,
+		Insecure: b.Insecure, UserAgent: "horde/" + o.Version}
+	if len(b.CaPem) > 0 {
+		if !x509.NewCertPool().AppendCertsFromPEM(b.CaPem) {
+			e.removeTmp()
+			return nil, errors.New("the bundle's CA certificates are not valid PEM")
+		}
+		hopts.CAFile = filepath.Join(e.tmp(), "ca.pem")
+		if err := os.WriteFile(hopts.CAFile, b.CaPem, 0o600); err != nil {
+			e.removeTmp()
+			return nil, err
+		}
+	}
+	fac, err := httpx.NewFactory(hopts)
+	if err != nil {
+		e.removeTmp()
+		return nil, err
+	}
+	e.col = stats.NewCollector(2 * runtime.GOMAXPROCS(0))
+	e.runner, err = runner.New(runner.Options{
+		Scenario: sc, NewClient: fac.NewClient, Recorder: e.col.For, Host: b.Host,
+		Tags: b.Tags, ExcludeTags: b.ExcludeTags, StopTimeout: e.stopTimeout, Seed: b.Seed, Logger: o.Logger,
+	})
+	if err != nil {
+		e.removeTmp()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan struct{})
+	go func() { defer close(e.done); _ = e.runner.Run(ctx) }()
+	return e, nil
+}
+
+func (e *engine) load(b *pb.Bundle, o *Options) (*scenario.Scenario, error) {
+	if b.Main == "" {
+		return scenario.URL(b.Url)
+	}
+	out := o.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	return script.LoadFiles(b.Files, b.Main, script.Options{Env: o.Env, Stdout: out})
+}
+
+func (e *engine) tmp() string {
+	if e.tmpDir == "" {
+		e.tmpDir, _ = os.MkdirTemp("", "horde-worker-")
+	}
+	return e.tmpDir
+}
+
+func (e *engine) removeTmp() {
+	if e.tmpDir != "" {
+		_ = os.RemoveAll(e.tmpDir)
+	}
+}
+
+// close stops every user at once and ends the runner.
+func (e *engine) close() {
+	e.cancel()
+	<-e.done
+	e.removeTmp()
+}
+
+// apply applies a target; a stop runs in the background and reports on
+// stopped when every user has ended.
+func (e *engine) apply(t *pb.Target, stopped chan<- uint64, log *slog.Logger) {
+	if t.ResetStats {
+		e.col.Cut()
+		e.pending = stats.NewDelta()
+	}
+	if t.Stop {
+		e.state = "stopping"
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), e.stopTimeout+5*time.Second)
+			defer cancel()
+			if err := e.runner.Stop(ctx); err != nil {
+				log.Warn("users did not stop in time", "err", err)
+			}
+			stopped <- t.Epoch
+		}()
+		return
+	}
+	want := make(map[string]int, len(t.Users))
+	for k, v := range t.Users {
+		want[k] = int(v)
+	}
+	e.runner.SetClassTargets(want)
+	e.acked = t.Epoch
+	e.state = "spawning"
+}
+
+// stats cuts what was recorded into pending and returns it as a message.
+// Call delivered after a successful send.
+func (e *engine) stats(final bool) *pb.Stats {
+	e.pending.Merge(e.col.Cut())
+	return cluster.DeltaToPB(e.pending, e.seq, int32(e.runner.Users()), final)
+}
+
+func (e *engine) delivered() {
+	e.pending = stats.NewDelta()
+	e.seq++
+}
+
+// heartbeatState is Locust's worker state for what the engine does now.
+func (e *engine) heartbeatState() string {
+	switch {
+	case e.state == "stopping" || e.state == "stopped" || e.state == "ready":
+		return e.state
+	case e.runner.Ramping():
+		return "spawning"
+	default:
+		return "running"
+	}
+}
+
+func (e *engine) String() string { return fmt.Sprintf("engine(run %s, bundle %s)", e.runID, e.hash) }
