@@ -21,7 +21,7 @@ import (
 // builds one snapshot. ns/op ÷ 1e9 is the fraction of a core the master
 // needs; the target is under half a core.
 func BenchmarkMasterMerge1000Workers(b *testing.B) {
-	const workers, endpoints = 1000, 100
+	const workers, endpoints, samplesPerEndpoint = 1000, 100, 100
 	sc := &scenario.Scenario{Users: []*scenario.UserClass{{Name: "U", Weight: 1,
 		Tasks: []scenario.Task{{Name: "t", Weight: 1, Fn: func(context.Context, *scenario.VU) error { return nil }}}}}}
 	m, err := New(Options{Scenario: sc})
@@ -32,9 +32,9 @@ func BenchmarkMasterMerge1000Workers(b *testing.B) {
 	for i := range workers {
 		col := stats.NewCollector(1)
 		for e := range endpoints {
-			for k := range 20 {
+			for k := range samplesPerEndpoint {
 				col.Record(stats.Sample{Key: stats.Key{Method: "GET", Name: fmt.Sprintf("/api/item/%d", e)},
-					Latency: time.Duration(1000+(i*31+e*17+k*101)%200000) * time.Microsecond, Bytes: 512})
+					Latency: time.Duration(1000+(i*31+e*17+k*1999)%200000) * time.Microsecond, Bytes: 512})
 			}
 		}
 		msg := &pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: cluster.DeltaToPB(col.Cut(), 1, 10, false)}}
