@@ -131,8 +131,8 @@ func loop(ctx context.Context, cfg Config, live *report.Live, start time.Time) i
 		case <-end:
 			return max(peak, m.Users())
 		case now := <-tick.C:
-			m.Tick(now)
-			st := m.Status()
+			st := m.Status() // the master itself records history each second
+
 			peak = max(peak, st.Users)
 			_ = live.Update(m.Snapshot(now), report.Status{
 				State: st.State, Users: st.Users, TargetUsers: st.TargetUsers,

@@ -147,7 +147,7 @@ func (m *Master) Status() Status {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.updateStateLocked()
-	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.opts.Host, Started: m.started}
+	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.host, Started: m.started}
 	for _, w := range m.workers {
 		ws := WorkerStatus{
 			ID: w.id, Index: w.index, State: w.state, Users: w.users, Target: m.disp.total(w.id),

@@ -60,6 +60,9 @@ type Master struct {
 	epoch     uint64
 	stopEpoch uint64
 	changed   chan struct{} // closed on any change waiters care about
+	host      string
+	needsHost bool      // some class has no host of its own
+	endAt     time.Time // run-time limit of the test (zero: none)
 }
 
 // workerConn is the master's record of one worker.
@@ -117,7 +120,9 @@ func New(o Options) (*Master, error) {
 	}
 	for _, c := range o.Scenario.Users {
 		m.names = append(m.names, c.Name)
+		m.needsHost = m.needsHost || c.Host == ""
 	}
+	m.host = o.Host
 	m.disp = newDispatcher(runner.NewPlan(o.Scenario.Users), len(m.names), o.Now())
 	return m, nil
 }
@@ -155,6 +160,8 @@ func (m *Master) notifyLocked() {
 func (m *Master) Run(ctx context.Context) error {
 	hb := time.NewTicker(m.opts.HeartbeatInterval)
 	defer hb.Stop()
+	sec := time.NewTicker(time.Second)
+	defer sec.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -170,6 +177,8 @@ func (m *Master) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-hb.C:
 			m.heartbeat()
+		case now := <-sec.C:
+			m.tick(now)
 		}
 		if next >= 0 && !timer.Stop() {
 			select {

@@ -252,7 +252,7 @@ func (m *Master) dispatch() time.Duration {
 			users[m.names[c]] = int32(k)
 		}
 		m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Target{Target: &pb.Target{
-			Epoch: m.epoch, Users: users, ResetStats: w.reset,
+			Epoch: m.epoch, Users: users, ResetStats: w.reset, Host: m.host,
 		}}})
 		w.sent, w.reset = slices.Clone(a), false
 	}

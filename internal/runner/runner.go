@@ -174,6 +174,15 @@ func (r *Runner) SetTarget(n int, rate float64) {
 	r.poke()
 }
 
+// SetHost changes the base URL of users started from now on (a new test
+// from the web UI may name another host). Classes with their own host
+// keep it.
+func (r *Runner) SetHost(host string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.opts.Host = host
+}
+
 // SetClassTargets sets the users of each class, by name, at once. Classes
 // not named get none; unknown names are ignored with a warning.
 func (r *Runner) SetClassTargets(want map[string]int) {

@@ -120,6 +120,9 @@ func (e *engine) apply(t *pb.Target, stopped chan<- uint64, log *slog.Logger) {
 		e.col.Cut()
 		e.pending = stats.NewDelta()
 	}
+	if t.Host != "" {
+		e.runner.SetHost(t.Host)
+	}
 	if t.Stop {
 		e.state = "stopping"
 		go func() {

@@ -574,7 +574,9 @@ type Target struct {
 	// stop means: stop every user (let tasks finish for the stop timeout).
 	Stop bool `protobuf:"varint,3,opt,name=stop,proto3" json:"stop,omitempty"`
 	// reset_stats: drop what was recorded so far (a new test).
-	ResetStats    bool `protobuf:"varint,4,opt,name=reset_stats,json=resetStats,proto3" json:"reset_stats,omitempty"`
+	ResetStats bool `protobuf:"varint,4,opt,name=reset_stats,json=resetStats,proto3" json:"reset_stats,omitempty"`
+	// host, when set, is the base URL for users started from now on.
+	Host          string `protobuf:"bytes,5,opt,name=host,proto3" json:"host,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -635,6 +637,13 @@ func (x *Target) GetResetStats() bool {
 		return x.ResetStats
 	}
 	return false
+}
+
+func (x *Target) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
 }
 
 type Heartbeat struct {
@@ -1237,13 +1246,14 @@ const file_horde_proto_rawDesc = "" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xc0\x01\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xd4\x01\n" +
 	"\x06Target\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x121\n" +
 	"\x05users\x18\x02 \x03(\v2\x1b.horde.v1.Target.UsersEntryR\x05users\x12\x12\n" +
 	"\x04stop\x18\x03 \x01(\bR\x04stop\x12\x1f\n" +
 	"\vreset_stats\x18\x04 \x01(\bR\n" +
-	"resetStats\x1a8\n" +
+	"resetStats\x12\x12\n" +
+	"\x04host\x18\x05 \x01(\tR\x04host\x1a8\n" +
 	"\n" +
 	"UsersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

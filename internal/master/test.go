@@ -1,0 +1,113 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// TestParams start or edit a test, as the web UI's form or Locust's
+// POST /swarm give them.
+type TestParams struct {
+	Users     int
+	SpawnRate float64
+	// RunTime stops the test after this long from its start (0: never).
+	// Editing a running test with a RunTime sets a new end from now.
+	RunTime time.Duration
+	// Host is the base URL; only a new test can change it ("" keeps it).
+	Host string
+}
+
+// ErrBadParams wraps every refusal of Start.
+var ErrBadParams = errors.New("invalid test parameters")
+
+// Start starts a new test (from ready or stopped) or edits the running
+// one. It returns at once; the test ramps in the background.
+func (m *Master) Start(p TestParams) error {
+	if p.Users < 0 {
+		return fmt.Errorf("%w: users must be ≥ 0, got %d", ErrBadParams, p.Users)
+	}
+	if !(p.SpawnRate > 0) {
+		return fmt.Errorf("%w: spawn rate must be > 0, got %v", ErrBadParams, p.SpawnRate)
+	}
+	if p.RunTime < 0 {
+		return fmt.Errorf("%w: run time must not be negative", ErrBadParams)
+	}
+	if p.Host != "" {
+		if u, err := url.Parse(p.Host); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: host %q: want a URL like http://127.0.0.1:8080", ErrBadParams, p.Host)
+		}
+	}
+	m.mu.Lock()
+	running := m.state == StateSpawning || m.state == StateRunning
+	if p.Host != "" && p.Host != m.host {
+		if running {
+			m.mu.Unlock()
+			return fmt.Errorf("%w: the host of a running test cannot change; stop it first", ErrBadParams)
+		}
+		m.host = p.Host
+		for _, w := range m.workers {
+			w.sent = nil // every worker gets the new host with its next target
+		}
+	}
+	if m.host == "" && m.needsHost {
+		m.mu.Unlock()
+		return fmt.Errorf("%w: no host: give one in the form or with -H/--host", ErrBadParams)
+	}
+	m.endAt = time.Time{}
+	if p.RunTime > 0 {
+		m.endAt = m.opts.Now().Add(p.RunTime)
+	}
+	m.mu.Unlock()
+	m.SetTarget(p.Users, p.SpawnRate)
+	return nil
+}
+
+// Stop stops the running test in the background.
+func (m *Master) Stop() {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), m.stopWait())
+		defer cancel()
+		_ = m.StopTest(ctx)
+	}()
+}
+
+// stopWait bounds how long a stop waits for workers to confirm.
+func (m *Master) stopWait() time.Duration {
+	return time.Duration(m.opts.Bundle.StopTimeoutMs)*time.Millisecond + 10*time.Second
+}
+
+// ResetStats clears the statistics and the history (Locust's Reset); the
+// test goes on.
+func (m *Master) ResetStats() {
+	now := m.opts.Now()
+	m.agg.Reset(now)
+	m.agg.Start(now)
+	m.mu.Lock()
+	m.started = now
+	m.mu.Unlock()
+}
+
+// Host is the base URL of the test.
+func (m *Master) Host() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.host
+}
+
+// tick runs once a second from Run: history, and the run-time limit.
+func (m *Master) tick(now time.Time) {
+	m.Tick(now)
+	m.mu.Lock()
+	due := !m.endAt.IsZero() && !now.Before(m.endAt) && (m.state == StateSpawning || m.state == StateRunning)
+	if due {
+		m.endAt = time.Time{}
+	}
+	m.mu.Unlock()
+	if due {
+		m.opts.Logger.Info("run time over: stopping the test")
+		m.Stop()
+	}
+}
