@@ -81,7 +81,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 		fmt.Fprintln(env.Stderr, "horde: the web UI is not built yet; running headless (pass --headless to silence this)")
 	}
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: f.host, Logger: log,
-		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing})
+		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing, DataShares: max(mf.expectWorkers, 1)})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}

@@ -55,7 +55,11 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, lt *loadedTest, p
 	if !f.headless {
 		fmt.Fprintln(env.Stderr, "horde: the web UI is not built yet; running headless (pass --headless to silence this)")
 	}
-	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: f.host, Logger: log})
+	if processes == -1 {
+		processes = max(1, numCPU())
+	}
+	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: f.host, Logger: log,
+		DataShares: max(processes, 1)})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}
@@ -68,9 +72,6 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, lt *loadedTest, p
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	var wait func()
 	expect := 1
-	if processes == -1 {
-		processes = max(1, numCPU())
-	}
 	if processes > 0 {
 		wait, err = startLocalProcesses(wctx, env, m, processes, f.logLevel, log)
 		if err != nil {

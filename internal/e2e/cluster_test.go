@@ -178,3 +178,59 @@ func TestMasterRefusesBadWorkersAndKeepsServing(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	waitWorkers(t, web, []int{4}, 5*time.Second)
 }
+
+// csv(path, split=True) gives each worker its own rows: with two workers,
+// every account logs in exactly once across the whole test.
+func TestSplitDataGivesEachWorkerItsOwnRows(t *testing.T) {
+	t.Parallel()
+	host, _ := startTarget(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "accounts.csv"), []byte("username,password\nann,1\nbob,2\ncid,3\ndee,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "split.star")
+	if err := os.WriteFile(script, []byte(`
+accounts = csv("accounts.csv", split=True)
+
+def login(u):
+    a = accounts[u.id % len(accounts)]
+    u.post("/login", json=a, name="/login " + a["username"])
+
+def idle(u):
+    u.sleep(0.2)
+
+users = [user(name="U", on_start=login, tasks=[idle])]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "s.json")
+	m, _, addr := startMaster(t, "127.0.0.1:0", script, "-H", host, "-u", "4", "-r", "100", "-t", "3s",
+		"--expect-workers", "2", "--json", out)
+	startWorker(t, "w1", addr)
+	startWorker(t, "w2", addr)
+	if code := m.exitCode(60 * time.Second); code != 0 {
+		t.Fatalf("master exit %d", code)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Endpoints []struct {
+			Name     string `json:"name"`
+			Requests int64  `json:"requests"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	logins := map[string]int64{}
+	for _, e := range sum.Endpoints {
+		logins[e.Name] = e.Requests
+	}
+	for _, name := range []string{"ann", "bob", "cid", "dee"} {
+		if logins["/login "+name] != 1 {
+			t.Errorf("%s logged in %d times, want once (logins: %v)", name, logins["/login "+name], logins)
+		}
+	}
+}

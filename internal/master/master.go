@@ -36,6 +36,10 @@ type Options struct {
 	ReportInterval    time.Duration // default 1s: how often workers send deltas
 	// ForgetAfter removes a missing worker from the list (default 60s).
 	ForgetAfter time.Duration
+	// DataShares is how many shares csv(path, split=True) deals rows into,
+	// one per worker index (default 1: no split). Usually the number of
+	// workers expected.
+	DataShares int
 
 	Aggregate stats.AggregateOptions
 	Logger    *slog.Logger

@@ -32,7 +32,12 @@ func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.H
 		MissingTimeoutMs:    m.opts.MissingTimeout.Milliseconds(),
 		ReportIntervalMs:    m.opts.ReportInterval.Milliseconds(),
 		WorkerIndex:         int32(w.index),
+		DataShares:          int32(max(m.opts.DataShares, 1)),
 	}}}
+	if m.opts.DataShares > 1 && w.index >= m.opts.DataShares {
+		m.opts.Logger.Warn("more workers than data shares: this worker shares split data rows with another",
+			"worker", w.id, "index", w.index, "shares", m.opts.DataShares)
+	}
 	m.poke()
 	go m.send(ctx, cancel, s, out)
 	recv := make(chan error, 1)

@@ -10,13 +10,15 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// csv implements csv(path, header=True): a data file next to the script,
-// read at load time and shipped with it. With a header row it is a list of
-// dicts keyed by the header; without, a list of lists. Values are strings.
+// csv implements csv(path, header=True, split=False): a data file next to
+// the script, read at load time and shipped with it. With a header row it
+// is a list of dicts keyed by the header; without, a list of lists. Values
+// are strings. With split=True, each worker of a distributed test gets its
+// own share of the data rows (see Share), so no row is used twice.
 func (l *loader) csv(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var p string
-	header := true
-	if err := starlark.UnpackArgs("csv", args, kwargs, "path", &p, "header?", &header); err != nil {
+	header, split := true, false
+	if err := starlark.UnpackArgs("csv", args, kwargs, "path", &p, "header?", &header, "split?", &split); err != nil {
 		return nil, err
 	}
 	if current(th) != nil {
@@ -33,6 +35,9 @@ func (l *loader) csv(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tup
 	rows, err := parseCSV(l.display(key), src)
 	if err != nil {
 		return nil, err
+	}
+	if split {
+		rows = l.shareOf(rows, header)
 	}
 	if !header {
 		out := make([]starlark.Value, len(rows))
@@ -96,4 +101,19 @@ func stringsList(r []string) *starlark.List {
 		vs[i] = starlark.String(s)
 	}
 	return starlark.NewList(vs)
+}
+
+// shareOf keeps the data rows of this process's share (and the header).
+func (l *loader) shareOf(rows [][]string, header bool) [][]string {
+	var out [][]string
+	data := rows
+	if header && len(rows) > 0 {
+		out, data = append(out, rows[0]), rows[1:]
+	}
+	for i, r := range data {
+		if l.share.keep(i) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -49,12 +49,14 @@ type loader struct {
 	predecl  starlark.StringDict
 	opts     *syntax.FileOptions
 	seq      uint32 // identity for task() values
+	share    Share
 }
 
 func newLoader(o Options, read func(string) ([]byte, error), display func(string) string) *loader {
 	l := &loader{
 		eng:      newEngine(o),
 		maxSteps: o.MaxLoadSteps,
+		share:    o.Share,
 		read:     read,
 		display:  display,
 		files:    map[string][]byte{},

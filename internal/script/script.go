@@ -36,6 +36,23 @@ type Options struct {
 	// and its modules may take, so that a loop at the top level fails the
 	// load instead of hanging it; 0 means DefaultMaxLoadSteps.
 	MaxLoadSteps uint64
+	// Share is this process's share of the rows of csv(path, split=True):
+	// every Count-th row from Index. The zero value takes every row (the
+	// master, or a standalone run).
+	Share Share
+}
+
+// Share selects rows of a split data file: those whose index i has
+// i % Count == Index. Each worker of a distributed test gets its own, so
+// that no two workers use the same row (unique accounts, Locust #1506).
+type Share struct{ Index, Count int }
+
+// keep reports whether row i belongs to the share.
+func (s Share) keep(i int) bool {
+	if s.Count <= 1 {
+		return true
+	}
+	return i%s.Count == s.Index%s.Count
 }
 
 // DefaultMaxLoadSteps is ample for building data at load time (about ten

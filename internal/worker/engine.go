@@ -41,10 +41,10 @@ type engine struct {
 }
 
 // newEngine loads the bundle and starts its runner.
-func newEngine(runID string, b *pb.Bundle, o *Options) (*engine, error) {
+func newEngine(runID string, b *pb.Bundle, share script.Share, o *Options) (*engine, error) {
 	e := &engine{runID: runID, hash: b.Hash, pending: stats.NewDelta(), state: "ready",
 		stopTimeout: time.Duration(b.StopTimeoutMs) * time.Millisecond}
-	sc, err := e.load(b, o)
+	sc, err := e.load(b, share, o)
 	if err != nil {
 		e.removeTmp()
 		return nil, err
@@ -82,7 +82,7 @@ func newEngine(runID string, b *pb.Bundle, o *Options) (*engine, error) {
 	return e, nil
 }
 
-func (e *engine) load(b *pb.Bundle, o *Options) (*scenario.Scenario, error) {
+func (e *engine) load(b *pb.Bundle, share script.Share, o *Options) (*scenario.Scenario, error) {
 	if b.Main == "" {
 		return scenario.URL(b.Url)
 	}
@@ -90,7 +90,7 @@ func (e *engine) load(b *pb.Bundle, o *Options) (*scenario.Scenario, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	return script.LoadFiles(b.Files, b.Main, script.Options{Env: o.Env, Stdout: out})
+	return script.LoadFiles(b.Files, b.Main, script.Options{Env: o.Env, Stdout: out, Share: share})
 }
 
 func (e *engine) tmp() string {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/script"
 )
 
 // Options configure a worker.
@@ -198,7 +199,8 @@ func (o *Options) adopt(w *pb.Welcome, eng **engine) error {
 		e.close()
 		*eng = nil
 	}
-	e, err := newEngine(w.MasterRunId, w.GetBundle(), o)
+	share := script.Share{Index: int(w.WorkerIndex), Count: int(w.DataShares)}
+	e, err := newEngine(w.MasterRunId, w.GetBundle(), share, o)
 	if err != nil {
 		return fmt.Errorf("loading the master's script: %w", err)
 	}

@@ -355,7 +355,10 @@ type Welcome struct {
 	MissingTimeoutMs    int64                  `protobuf:"varint,4,opt,name=missing_timeout_ms,json=missingTimeoutMs,proto3" json:"missing_timeout_ms,omitempty"`
 	ReportIntervalMs    int64                  `protobuf:"varint,5,opt,name=report_interval_ms,json=reportIntervalMs,proto3" json:"report_interval_ms,omitempty"`
 	// worker_index is a small number unique among the connected workers.
-	WorkerIndex   int32 `protobuf:"varint,6,opt,name=worker_index,json=workerIndex,proto3" json:"worker_index,omitempty"`
+	WorkerIndex int32 `protobuf:"varint,6,opt,name=worker_index,json=workerIndex,proto3" json:"worker_index,omitempty"`
+	// data_shares: csv(path, split=True) gives this worker the rows i with
+	// i % data_shares == worker_index % data_shares.
+	DataShares    int32 `protobuf:"varint,7,opt,name=data_shares,json=dataShares,proto3" json:"data_shares,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -428,6 +431,13 @@ func (x *Welcome) GetReportIntervalMs() int64 {
 func (x *Welcome) GetWorkerIndex() int32 {
 	if x != nil {
 		return x.WorkerIndex
+	}
+	return 0
+}
+
+func (x *Welcome) GetDataShares() int32 {
+	if x != nil {
+		return x.DataShares
 	}
 	return 0
 }
@@ -1221,14 +1231,16 @@ const file_horde_proto_rawDesc = "" +
 	"\bhostname\x18\x03 \x01(\tR\bhostname\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12\x14\n" +
 	"\x05cores\x18\x05 \x01(\x05R\x05cores\x12\"\n" +
-	"\rmaster_run_id\x18\x06 \x01(\tR\vmasterRunId\"\x8a\x02\n" +
+	"\rmaster_run_id\x18\x06 \x01(\tR\vmasterRunId\"\xab\x02\n" +
 	"\aWelcome\x12\"\n" +
 	"\rmaster_run_id\x18\x01 \x01(\tR\vmasterRunId\x12(\n" +
 	"\x06bundle\x18\x02 \x01(\v2\x10.horde.v1.BundleR\x06bundle\x122\n" +
 	"\x15heartbeat_interval_ms\x18\x03 \x01(\x03R\x13heartbeatIntervalMs\x12,\n" +
 	"\x12missing_timeout_ms\x18\x04 \x01(\x03R\x10missingTimeoutMs\x12,\n" +
 	"\x12report_interval_ms\x18\x05 \x01(\x03R\x10reportIntervalMs\x12!\n" +
-	"\fworker_index\x18\x06 \x01(\x05R\vworkerIndex\"\x97\x03\n" +
+	"\fworker_index\x18\x06 \x01(\x05R\vworkerIndex\x12\x1f\n" +
+	"\vdata_shares\x18\a \x01(\x05R\n" +
+	"dataShares\"\x97\x03\n" +
 	"\x06Bundle\x121\n" +
 	"\x05files\x18\x01 \x03(\v2\x1b.horde.v1.Bundle.FilesEntryR\x05files\x12\x12\n" +
 	"\x04main\x18\x02 \x01(\tR\x04main\x12\x10\n" +
