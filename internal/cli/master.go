@@ -110,7 +110,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, RunTime: f.runTime, StopTimeout: f.stopTimeout,
 		ExpectWorkers: mf.expectWorkers, ExpectWorkersMaxWait: mf.expectMaxWait,
 		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
-		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, Logger: log,
+		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,
 	})
 	return err
 }

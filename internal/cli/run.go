@@ -97,7 +97,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, lt *loadedTest, p
 		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, RunTime: f.runTime, StopTimeout: f.stopTimeout,
 		ExpectWorkers: expect, ExpectWorkersMaxWait: 60 * time.Second,
 		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
-		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, Logger: log,
+		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,
 	})
 	return err
 }

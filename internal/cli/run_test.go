@@ -41,12 +41,12 @@ users = [user(name="U", tasks={index: 1, broken: 1}, wait=constant(0.05))]
 	mustContain(t, "stdout", r.stdout, "missing")
 }
 
-// --csv writes Locust's four files.
+// --csv writes Locust's four files; --html the self-contained report.
 func TestCSVFiles(t *testing.T) {
 	t.Parallel()
 	host, _ := startTarget(t)
 	prefix := filepath.Join(t.TempDir(), "run")
-	r := horde(t, nil, "run", host+"/", "-u", "2", "-t", "1s", "--headless", "--csv", prefix)
+	r := horde(t, nil, "run", host+"/", "-u", "2", "-t", "2s", "--headless", "--csv", prefix, "--html", prefix+".html")
 	if r.code != exitcode.OK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -66,6 +66,11 @@ func TestCSVFiles(t *testing.T) {
 	}
 	b, _ := os.ReadFile(prefix + "_stats.csv")
 	mustContain(t, "stats CSV", string(b), "GET,/,", ",Aggregated,")
+	h, err := os.ReadFile(prefix + ".html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "HTML report", string(h), "<svg", host, "Aggregated")
 }
 
 func firstLine(s string) string {

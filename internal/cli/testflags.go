@@ -32,6 +32,7 @@ type testFlags struct {
 	headless    bool
 	jsonPath    string
 	csvPrefix   string
+	htmlPath    string
 	tags        []string
 	excludeTags []string
 	stopTimeout time.Duration
@@ -53,6 +54,7 @@ func (f *testFlags) register(cmd *cobra.Command) {
 	fs.StringVarP(&f.host, "host", "H", "", "base URL of the system under test (env TARGET_HOST too)")
 	fs.BoolVar(&f.headless, "headless", false, "no web UI: run at once with a live terminal view")
 	fs.StringVar(&f.jsonPath, "json", "", "write the summary JSON to this file at the end")
+	fs.StringVar(&f.htmlPath, "html", "", "write a self-contained HTML report to this file at the end")
 	fs.StringVar(&f.csvPrefix, "csv", "", "write PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv")
 	fs.StringSliceVarP(&f.tags, "tags", "T", nil, "run only tasks with one of these tags")
 	fs.StringSliceVarP(&f.excludeTags, "exclude-tags", "E", nil, "skip tasks with any of these tags")
@@ -89,6 +91,9 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 		if v, ok := env.Getenv("TARGET_HOST"); ok && v != "" {
 			f.host = v
 		}
+	}
+	if f.host == "" && bundle.Url != "" {
+		f.host = sc.Users[0].Host // URL mode: the URL's origin
 	}
 	if err := f.validate(sc); err != nil {
 		return nil, nil, err

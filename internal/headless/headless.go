@@ -45,6 +45,7 @@ type Config struct {
 
 	JSONPath  string
 	CSVPrefix string
+	HTMLPath  string
 	Logger    *slog.Logger
 }
 
@@ -146,25 +147,42 @@ func writeReports(cfg Config, snap stats.Snapshot, peak int, st master.Status) e
 	if err := report.WriteTable(cfg.Stdout, snap, report.TableOptions{}); err != nil {
 		return err
 	}
-	if cfg.CSVPrefix != "" {
-		if err := report.WriteCSV(cfg.CSVPrefix, snap); err != nil {
+	return WriteFiles(Files{JSON: cfg.JSONPath, CSVPrefix: cfg.CSVPrefix, HTML: cfg.HTMLPath}, snap, MetaOf(peak, st))
+}
+
+// Files names the report files to write at the end of a test.
+type Files struct{ JSON, CSVPrefix, HTML string }
+
+// MetaOf is the summary's extra information from the master's status.
+func MetaOf(peak int, st master.Status) report.Meta {
+	meta := report.Meta{UsersPeak: peak, Host: st.Host}
+	for _, w := range st.Workers {
+		meta.Workers = append(meta.Workers, report.WorkerInfo{ID: w.ID, State: w.State, Users: w.Users})
+	}
+	return meta
+}
+
+// WriteFiles writes the report files that are named.
+func WriteFiles(f Files, snap stats.Snapshot, meta report.Meta) error {
+	if f.CSVPrefix != "" {
+		if err := report.WriteCSV(f.CSVPrefix, snap); err != nil {
 			return exitcode.With(exitcode.CannotRun, fmt.Errorf("writing CSV: %w", err))
 		}
 	}
-	if cfg.JSONPath != "" {
-		meta := report.Meta{UsersPeak: peak, Host: cfg.Host}
-		for _, w := range st.Workers {
-			meta.Workers = append(meta.Workers, report.WorkerInfo{ID: w.ID, State: w.State, Users: w.Users})
-		}
-		sum := report.NewSummary(snap, meta)
-		if err := writeJSONFile(cfg.JSONPath, sum); err != nil {
+	if f.JSON != "" {
+		if err := writeFile(f.JSON, func(w io.Writer) error { return report.WriteJSON(w, report.NewSummary(snap, meta)) }); err != nil {
 			return exitcode.With(exitcode.CannotRun, fmt.Errorf("writing JSON summary: %w", err))
+		}
+	}
+	if f.HTML != "" {
+		if err := writeFile(f.HTML, func(w io.Writer) error { return report.WriteHTML(w, snap, meta) }); err != nil {
+			return exitcode.With(exitcode.CannotRun, fmt.Errorf("writing HTML report: %w", err))
 		}
 	}
 	return nil
 }
 
-func writeJSONFile(path string, sum report.Summary) (err error) {
+func writeFile(path string, write func(io.Writer) error) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -174,7 +192,7 @@ func writeJSONFile(path string, sum report.Summary) (err error) {
 			err = cerr
 		}
 	}()
-	return report.WriteJSON(f, sum)
+	return write(f)
 }
 
 // verdict is Locust's rule when no thresholds are set: any failed request
