@@ -17,7 +17,7 @@ func (m *Master) SetTarget(n int, rate float64) {
 	if m.state == StateReady || m.state == StateStopped {
 		m.agg.Reset(now)
 		m.agg.Start(now)
-		m.started = now
+		m.started, m.peak = now, 0
 		for _, w := range m.workers {
 			w.reset = true
 		}
@@ -136,10 +136,12 @@ func (m *Master) Users() int {
 
 // Tick records a point of history (call once per second).
 func (m *Master) Tick(now time.Time) {
+	users := m.Users()
 	m.mu.Lock()
 	m.updateStateLocked()
+	m.peak = max(m.peak, users)
 	m.mu.Unlock()
-	m.agg.Tick(now, m.Users())
+	m.agg.Tick(now, users)
 }
 
 // Status implements web.Source.
@@ -148,6 +150,9 @@ func (m *Master) Status() Status {
 	defer m.mu.Unlock()
 	m.updateStateLocked()
 	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.host, Started: m.started}
+	if !m.endAt.IsZero() && !m.started.IsZero() {
+		st.RunTime = max(m.endAt.Sub(m.started), 0)
+	}
 	for _, w := range m.workers {
 		ws := WorkerStatus{
 			ID: w.id, Index: w.index, State: w.state, Users: w.users, Target: m.disp.total(w.id),

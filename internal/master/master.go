@@ -67,6 +67,7 @@ type Master struct {
 	host      string
 	needsHost bool      // some class has no host of its own
 	endAt     time.Time // run-time limit of the test (zero: none)
+	peak      int       // most users at once in the current test
 }
 
 // workerConn is the master's record of one worker.

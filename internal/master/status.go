@@ -49,4 +49,8 @@ type Status struct {
 	Host        string
 	Workers     []WorkerStatus // sorted by ID
 	Started     time.Time      // zero when no test ran yet
+	// RunTime is the test's run-time limit counted from Started (0: none),
+	// so RunTime minus the time since Started is what remains. An edit
+	// that sets a new limit from now moves it.
+	RunTime time.Duration
 }

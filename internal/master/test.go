@@ -97,7 +97,15 @@ func (m *Master) Host() string {
 	return m.host
 }
 
-// tick runs once a second from Run: history, and the run-time limit.
+// UsersPeak is the most users that ran at once in the current test.
+func (m *Master) UsersPeak() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peak
+}
+
+// tick runs once a second from Run: history, peak users, and the
+// run-time limit.
 func (m *Master) tick(now time.Time) {
 	m.Tick(now)
 	m.mu.Lock()

@@ -57,7 +57,13 @@ func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.H
 	var err error
 	select {
 	case <-ctx.Done():
-		err = context.Cause(ctx)
+		// The stream is over; a goodbye may still sit in it, and Recv
+		// returns promptly once the stream is gone.
+		select {
+		case err = <-recv:
+		case <-time.After(time.Second):
+			err = context.Cause(ctx)
+		}
 	case err = <-recv:
 	}
 	m.detach(w, gen, err)

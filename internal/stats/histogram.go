@@ -234,6 +234,29 @@ func (h *Histogram) Quantile(q float64) float64 {
 	return float64(h.max)
 }
 
+// CountAtMost returns how many samples are at most us µs, as far as the
+// buckets tell: every sample of a bucket whose smallest value is ≤ us
+// counts. So it never misses a sample ≤ us (a sample equal to the bound
+// counts, as Prometheus's "le" wants), is exact below 128 µs and up to the
+// recorded max, and may count only samples of us's own bucket, less than
+// 2×MaxRelativeError above us. It returns 0 when us is NaN.
+func (h *Histogram) CountAtMost(us float64) uint64 {
+	switch {
+	case h.total == 0 || math.IsNaN(us) || us < float64(h.min):
+		return 0
+	case us >= float64(h.max):
+		return h.total
+	}
+	var n uint64
+	for k, c := range h.counts {
+		if float64(bucketLower(h.first+k)) > us {
+			break
+		}
+		n += c
+	}
+	return n
+}
+
 // Reset empties the histogram but keeps its buckets allocated, for a
 // histogram that is about to be refilled with similar values.
 func (h *Histogram) Reset() {

@@ -30,6 +30,10 @@ type Row struct {
 	Latency           Latency
 	// Percentile returns any other quantile (q in 0..1) in ms.
 	Percentile func(q float64) float64 `json:"-"`
+	// CountAtMost returns how many requests took at most ms milliseconds,
+	// from the same histogram (Histogram.CountAtMost): the cumulative
+	// buckets of a Prometheus histogram.
+	CountAtMost func(ms float64) uint64 `json:"-"`
 }
 
 // ErrorRow is one group of failures: same method, name and error text.

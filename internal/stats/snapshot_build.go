@@ -112,5 +112,6 @@ func (a *Aggregate) row(k Key, ep *aggEndpoint, now time.Time, elapsed time.Dura
 		CurrentFailPerSec: curFails,
 		Latency:           ep.Latency(),
 		Percentile:        func(q float64) float64 { return h.Quantile(q) / 1000 },
+		CountAtMost:       func(ms float64) uint64 { return h.CountAtMost(ms * 1000) },
 	}
 }

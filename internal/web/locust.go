@@ -213,14 +213,14 @@ type apiError struct {
 	Error string `json:"error"`
 }
 
-func (s *server) writeError(w http.ResponseWriter, code int, msg string) {
+func (s *Server) writeError(w http.ResponseWriter, code int, msg string) {
 	s.writeJSON(w, code, apiError{Error: msg})
 }
 
 // writeJSON encodes v fully before writing, so an encoding failure is a
 // clean 500 rather than a truncated 200. Responses are never cached: they
 // describe a running test.
-func (s *server) writeJSON(w http.ResponseWriter, code int, v any) {
+func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // as Flask's jsonify: names keep their < > &

@@ -101,7 +101,11 @@ func TestRouting(t *testing.T) {
 	}{
 		{method: "GET", path: "/nope", wantCode: 404, wantError: "not found"},
 		{method: "GET", path: "/stats/requests/", wantCode: 404, wantError: "not found"},
-		{method: "GET", path: "/", wantCode: 404, wantError: "not found"},
+		{method: "GET", path: "/api/v1/nope", wantCode: 404, wantError: "not found"},
+		{method: "GET", path: "/api", wantCode: 404, wantError: "not found"},
+		{method: "POST", path: "/api/v1/stats", wantCode: 405, wantAllow: "GET, HEAD", wantError: "method not allowed"},
+		{method: "GET", path: "/api/v1/test", wantCode: 405, wantAllow: "POST", wantError: "method not allowed"},
+		{method: "GET", path: "/swarm", wantCode: 405, wantAllow: "POST", wantError: "method not allowed"},
 		{method: "POST", path: "/stats/requests", wantCode: 405, wantAllow: "GET, HEAD", wantError: "method not allowed"},
 		{method: "DELETE", path: "/healthz", wantCode: 405, wantAllow: "GET, HEAD", wantError: "method not allowed"},
 		{method: "HEAD", path: "/stats/requests", wantCode: 200},
@@ -205,5 +209,45 @@ func TestStatsRequestsWithoutSource(t *testing.T) {
 	var body map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["error"] == "" {
 		t.Errorf("body %q (err %v), want a JSON error", rec.Body, err)
+	}
+}
+
+// TestUI checks that the UI gets / and every path the API does not route,
+// but never a path under /api/, and that without a UI / says how to build
+// it.
+func TestUI(t *testing.T) {
+	t.Parallel()
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-UI", "yes")
+		_, _ = io.WriteString(w, "ui:"+r.URL.Path)
+	})
+	with := New(Options{Source: &fakeSource{}, UI: ui})
+	without := New(Options{Source: &fakeSource{}})
+	tests := []struct {
+		name     string
+		h        http.Handler
+		path     string
+		wantCode int
+		wantBody string
+	}{
+		{"root", with, "/", 200, "ui:/"},
+		{"asset", with, "/assets/index-abc.js", 200, "ui:/assets/index-abc.js"},
+		{"client route", with, "/workers", 200, "ui:/workers"},
+		{"api stays JSON", with, "/api/v1/nope", 404, `"error":"not found"`},
+		{"api route wins", with, "/healthz", 200, "ok"},
+		{"no ui: root", without, "/", 200, "make build"},
+		{"no ui: other path", without, "/assets/x.js", 404, `"error":"not found"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := serve(t, tt.h, http.MethodGet, tt.path)
+			if rec.Code != tt.wantCode || !strings.Contains(rec.Body.String(), tt.wantBody) {
+				t.Errorf("GET %s = %d %q, want %d containing %q", tt.path, rec.Code, rec.Body, tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+	if rec := serve(t, without, http.MethodGet, "/"); !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("the no-UI page has Content-Type %q, want text/html", rec.Header().Get("Content-Type"))
 	}
 }
