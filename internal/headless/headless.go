@@ -90,7 +90,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := writeReports(cfg, snap, peak, m.Status()); err != nil {
 		return res, err
 	}
-	return res, verdict(snap)
+	return res, Verdict(snap)
 }
 
 func waitWorkers(ctx context.Context, cfg Config) error {
@@ -195,9 +195,9 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 	return write(f)
 }
 
-// verdict is Locust's rule when no thresholds are set: any failed request
+// Verdict is Locust's rule when no thresholds are set: any failed request
 // or script error fails the test.
-func verdict(snap stats.Snapshot) error {
+func Verdict(snap stats.Snapshot) error {
 	var exc int64
 	for _, e := range snap.Exceptions {
 		exc += e.Count

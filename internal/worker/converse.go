@@ -55,7 +55,7 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 	for {
 		select {
 		case <-ctx.Done():
-			return o.leave(s, e, "worker shutting down")
+			return o.leave(s, e, "worker shutting down", recvErr)
 		case err := <-recvErr:
 			return err
 		case m := <-msgs:
@@ -68,7 +68,7 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 				}
 			case *pb.MasterMessage_Quit:
 				o.Logger.Info("the master said quit", "reason", x.Quit.Reason)
-				_ = o.leave(s, e, "quit by the master")
+				_ = o.leave(s, e, "quit by the master", recvErr)
 				return errQuit
 			}
 		case epoch := <-stopped:
@@ -111,8 +111,9 @@ func (o *Options) sendHeartbeat(s cluster.WorkerStream, e *engine, sampler *usag
 }
 
 // leave stops the users gracefully (each finishes its task for the stop
-// timeout), sends the final delta and says goodbye.
-func (o *Options) leave(s cluster.WorkerStream, e *engine, reason string) error {
+// timeout), sends the final delta and says goodbye, then waits for the
+// master to end the stream, so that closing it cannot overtake the goodbye.
+func (o *Options) leave(s cluster.WorkerStream, e *engine, reason string, recvErr <-chan error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), e.stopTimeout+5*time.Second)
 	defer cancel()
 	_ = e.runner.Stop(ctx)
@@ -121,6 +122,12 @@ func (o *Options) leave(s cluster.WorkerStream, e *engine, reason string) error 
 		return err
 	}
 	err := s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Goodbye{Goodbye: &pb.Goodbye{Reason: reason}}})
+	if err == nil {
+		select {
+		case <-recvErr: // the master closed the stream: it has everything
+		case <-time.After(2 * time.Second):
+		}
+	}
 	o.Logger.Info("left the master", "reason", reason)
 	return err
 }

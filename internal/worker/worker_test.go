@@ -39,6 +39,7 @@ func (b *breakablePipe) dial(context.Context) (cluster.WorkerStream, func() erro
 			return
 		}
 		_ = b.m.Attach(b.ctx, ms, first.GetHello())
+		closePipe()
 	}()
 	return ws, func() error { closePipe(); return nil }, nil
 }
