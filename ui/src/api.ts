@@ -1,0 +1,166 @@
+// The JSON shapes of horde's API (docs/api.md) and the calls that change
+// the test. Every URL is relative to the page, so the UI keeps working when
+// a proxy serves the master under a path prefix.
+
+/** Latency summary of a Row, in milliseconds. */
+export interface Latency {
+  min: number;
+  avg: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** One line of the statistics table; the aggregated row has method "" and name "Aggregated". */
+export interface Row {
+  method: string;
+  name: string;
+  requests: number;
+  failures: number;
+  rps: number;
+  current_rps: number;
+  current_fail_per_sec: number;
+  bytes_avg: number;
+  latency_ms: Latency;
+}
+
+/** A group of identical failures. */
+export interface ErrorEntry {
+  method: string;
+  name: string;
+  error: string;
+  count: number;
+}
+
+/** A group of identical script errors. */
+export interface ExceptionEntry {
+  message: string;
+  count: number;
+  traceback: string;
+}
+
+/** A worker as the master sees it. */
+export interface Worker {
+  id: string;
+  index: number;
+  hostname: string;
+  state: string;
+  users: number;
+  target: number;
+  cpu_percent: number;
+  rss_bytes: number;
+  cpu_warning: boolean;
+  rps: number;
+}
+
+/** Locust's test states. */
+export type State = "ready" | "spawning" | "running" | "stopping" | "stopped";
+
+/** The `stats` event of the stream and GET /api/v1/stats. */
+export interface Stats {
+  state: State;
+  users: number;
+  target_users: number;
+  spawn_rate: number;
+  host: string;
+  started?: string;
+  elapsed_s?: number;
+  run_time_s?: number;
+  total: Row;
+  endpoints: Row[] | null;
+  errors: ErrorEntry[] | null;
+  exceptions: ExceptionEntry[] | null;
+  workers: Worker[] | null;
+  warnings?: string[] | null;
+  dropped_iterations?: number;
+}
+
+/** One second of history; t is Unix milliseconds. */
+export interface Point {
+  t: number;
+  users: number;
+  rps: number;
+  fail_per_sec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  requests: number;
+  failures: number;
+}
+
+/** The body of POST /api/v1/test: users is required, the rest optional. */
+export interface TestRequest {
+  users: number;
+  spawn_rate?: number;
+  host?: string;
+  run_time?: string;
+}
+
+/** The base of every API route, relative to the page. */
+export const apiBase = "api/v1/";
+
+/** A failed API call, carrying the server's error text. */
+export class APIError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "APIError";
+  }
+}
+
+/** errorText extracts the message of an error response: {"error": "…"} or plain text. */
+export function errorText(status: number, body: string): string {
+  const trimmed = body.trim();
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (parsed && typeof parsed === "object" && "error" in parsed) {
+      const msg = (parsed as { error: unknown }).error;
+      if (typeof msg === "string" && msg !== "") return msg;
+    }
+  } catch {
+    // Not JSON: fall through to the text itself.
+  }
+  if (trimmed !== "" && trimmed.length < 500) return trimmed;
+  return `HTTP ${status}`;
+}
+
+async function post(path: string, body?: unknown): Promise<unknown> {
+  const init: RequestInit = { method: "POST" };
+  if (body !== undefined) {
+    init.headers = { "Content-Type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  let resp: Response;
+  try {
+    resp = await fetch(apiBase + path, init);
+  } catch (err) {
+    throw new APIError(`cannot reach the master: ${String(err)}`, 0);
+  }
+  const text = await resp.text();
+  if (!resp.ok) throw new APIError(errorText(resp.status, text), resp.status);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** startTest starts a test, or edits the running one. */
+export function startTest(req: TestRequest): Promise<unknown> {
+  return post("test", req);
+}
+
+/** stopTest stops the test. */
+export function stopTest(): Promise<unknown> {
+  return post("stop");
+}
+
+/** resetStats resets the statistics and history; the test goes on. */
+export function resetStats(): Promise<unknown> {
+  return post("reset");
+}
