@@ -3,22 +3,30 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
-DEMO_ADDR ?= 127.0.0.1:8080
+DEMO_PORT ?= 8089
 
-.PHONY: all build test vet race fuzz fuzz-long bench demo clean
+.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test
 
 all: build
 
-build:
+## ui: build the web UI into internal/webui/dist (embedded by build; needs Node.js and npm).
+ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
+
+## ui-test: the UI's unit tests (vitest).
+ui-test:
+	cd ui && npm ci --no-audit --no-fund && npm test
+
+build: ui
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/horde ./cmd/horde
 
 ## test: what CI runs — vet, the race-enabled test suite, every fuzz target briefly, benchmarks once.
-test: vet race fuzz bench-smoke
+test: vet race fuzz bench-smoke ui-test
 
 vet:
 	$(GO) vet ./...
 
-race:
+race: ui
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 fuzz:
@@ -34,9 +42,9 @@ bench-smoke:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
-## demo: the tutorial's scenario against the sample app, with the live view.
+## demo: the sample app, a master, two worker processes and the web UI running the tutorial's scenario.
 demo: build
-	@scripts/demo.sh $(DEMO_ADDR)
+	bin/horde demo --web-port $(DEMO_PORT)
 
 clean:
 	rm -rf bin

@@ -2,12 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,13 +10,10 @@ import (
 	"github.com/horde-load/horde/internal/headless"
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/timespan"
-	"github.com/horde-load/horde/internal/web"
 )
 
 type masterFlags struct {
 	bind          string
-	webHost       string
-	webPort       int
 	expectWorkers int
 	expectMaxWait time.Duration
 }
@@ -31,6 +22,7 @@ func newMasterCmd(env Env) *cobra.Command {
 	f := &testFlags{}
 	cf := &clusterFlags{}
 	mf := &masterFlags{}
+	wf := &webFlags{}
 	cmd := &cobra.Command{
 		Use:   "master [SCRIPT.star | URL]",
 		Short: "Run the master of a distributed test: workers connect to it and run the users",
@@ -46,21 +38,20 @@ func newMasterCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runMaster(cmd.Context(), env, f, cf, mf, lt)
+			return runMaster(cmd.Context(), env, f, cf, mf, wf, lt)
 		},
 	}
 	f.register(cmd)
 	cf.register(cmd, "master")
+	wf.register(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&mf.bind, "bind", ":5557", "address of the worker port")
-	fs.StringVar(&mf.webHost, "web-host", "", "address the web API listens on (default: all)")
-	fs.IntVar(&mf.webPort, "web-port", 8089, "port of the web API (0: any free port)")
 	fs.IntVar(&mf.expectWorkers, "expect-workers", 1, "headless: wait for this many workers before starting")
 	fs.Var(timespan.Value{D: &mf.expectMaxWait}, "expect-workers-max-wait", "give up (exit 3) when the workers have not come after this long (0: wait forever)")
 	return cmd
 }
 
-func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf *masterFlags, lt *loadedTest) error {
+func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf *masterFlags, wf *webFlags, lt *loadedTest) error {
 	log, err := newLogger(env.Stderr, f.logLevel)
 	if err != nil {
 		return err
@@ -76,9 +67,6 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	tlsCfg, err := cf.tlsConfig(true)
 	if err != nil {
 		return err
-	}
-	if !f.headless {
-		fmt.Fprintln(env.Stderr, "horde: the web UI is not built yet; running headless (pass --headless to silence this)")
 	}
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: f.host, Logger: log,
 		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing, DataShares: max(mf.expectWorkers, 1)})
@@ -96,12 +84,14 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	}
 	defer stopCluster()
 	log.Info("worker port open", "addr", addr)
-	stopWeb, err := serveWeb(mctx, m, net.JoinHostPort(mf.webHost, strconv.Itoa(mf.webPort)), log)
+	ws, err := serveWeb(mctx, m, wf, log)
 	if err != nil {
 		return err
 	}
-	defer stopWeb()
-
+	defer ws.stop()
+	if !f.headless {
+		return interactive(ctx, env, m, f, wf, ws, mf.expectWorkers, log)
+	}
 	tty, width := false, 0
 	if env.IsTTY != nil {
 		tty, width = env.IsTTY()
@@ -113,27 +103,4 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,
 	})
 	return err
-}
-
-// serveWeb serves the web API of m on addr until the returned func is called.
-func serveWeb(ctx context.Context, m *master.Master, addr string, log *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, exitcode.With(exitcode.CannotRun, fmt.Errorf("web API: %w", err))
-	}
-	log.Info("web API listening", "addr", "http://"+ln.Addr().String())
-	srv := &http.Server{Handler: web.New(web.Options{Source: m, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("web API stopped", "err", err)
-		}
-	}()
-	return func() {
-		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		<-done
-	}, nil
 }

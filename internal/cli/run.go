@@ -20,6 +20,7 @@ import (
 
 func newRunCmd(env Env) *cobra.Command {
 	f := &testFlags{}
+	wf := &webFlags{}
 	var processes int
 	cmd := &cobra.Command{
 		Use:   "run [SCRIPT.star | URL]",
@@ -39,21 +40,19 @@ func newRunCmd(env Env) *cobra.Command {
 			if processes < 0 {
 				return exitcode.Newf(exitcode.BadInput, "--processes must be ≥ 0, got %d", processes)
 			}
-			return runStandalone(cmd.Context(), env, f, lt, processes)
+			return runStandalone(cmd.Context(), env, f, wf, lt, processes)
 		},
 	}
 	f.register(cmd)
+	wf.register(cmd)
 	cmd.Flags().IntVar(&processes, "processes", 0, "run users in N local worker processes instead of in this one (-1: one per core)")
 	return cmd
 }
 
-func runStandalone(ctx context.Context, env Env, f *testFlags, lt *loadedTest, processes int) error {
+func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt *loadedTest, processes int) error {
 	log, err := newLogger(env.Stderr, f.logLevel)
 	if err != nil {
 		return err
-	}
-	if !f.headless {
-		fmt.Fprintln(env.Stderr, "horde: the web UI is not built yet; running headless (pass --headless to silence this)")
 	}
 	if processes == -1 {
 		processes = max(1, numCPU())
@@ -89,6 +88,14 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, lt *loadedTest, p
 		wait = func() { <-done }
 	}
 	defer func() { stopWorkers(); wait() }()
+	if !f.headless {
+		ws, err := serveWeb(mctx, m, wf, log)
+		if err != nil {
+			return err
+		}
+		defer ws.stop()
+		return interactive(ctx, env, m, f, wf, ws, expect, log)
+	}
 	tty, width := false, 0
 	if env.IsTTY != nil {
 		tty, width = env.IsTTY()
@@ -113,6 +120,7 @@ func inProcessDial(ctx context.Context, m *master.Master) func(context.Context) 
 				return
 			}
 			_ = m.Attach(ctx, ms, first.GetHello())
+			closePipe() // as a gRPC stream ends when its handler returns
 		}()
 		return ws, func() error { closePipe(); return nil }, nil
 	}
@@ -130,7 +138,9 @@ func hostname() string {
 // starts n `horde worker` processes against it. wait ends them.
 func startLocalProcesses(ctx context.Context, env Env, m *master.Master, n int, logLevel string, log *slog.Logger) (wait func(), err error) {
 	token := randomToken()
-	addr, stopServer, err := serveCluster(ctx, m, "127.0.0.1:0", token, nil, log)
+	// The server outlives ctx: stopping the workers must let them say
+	// goodbye and send their last statistics through it.
+	addr, stopServer, err := serveCluster(context.WithoutCancel(ctx), m, "127.0.0.1:0", token, nil, log)
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ users = [user(name="U", tasks=[index], wait=constant(0.2))]
 		args []string
 		want int
 	}{
-		{"script options", map[string]string{"TARGET_HOST": host}, nil, 2},
+		{"script options", map[string]string{"TARGET_HOST": host, "HORDE_HEADLESS": "1"}, nil, 2},
 		{"config over script", map[string]string{"TARGET_HOST": host}, []string{"--config", conf}, 3},
 		{"env over config", map[string]string{"TARGET_HOST": host, "HORDE_USERS": "4", "HORDE_CONFIG": conf}, nil, 4},
 		{"flag over env", map[string]string{"HORDE_USERS": "4"}, []string{"--config", conf, "-u", "5", "-H", host}, 5},
