@@ -73,6 +73,9 @@ function clock(s: number): string {
   return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
+/** timeIncrs are the steps of the time axis: whole seconds and minutes, so no label repeats. */
+const timeIncrs = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400];
+
 /** timeLabels labels the time axis: HH:MM:SS, or HH:MM past ten minutes, with the date past a day. */
 function timeLabels(u: uPlot, splits: number[]): string[] {
   const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
@@ -156,7 +159,7 @@ function options(spec: ChartSpec, w: number): uPlot.Options {
     height: chartHeight,
     cursor: { sync: { key: "horde" } },
     scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-    axes: [{ values: timeLabels, space: 70 }, { label: spec.unit, size: 60 }],
+    axes: [{ values: timeLabels, space: 70, incrs: timeIncrs }, { label: spec.unit, size: 60 }],
     series: [{ label: "Time", value: (_u, v) => (v === null ? "latest" : clock(v)) }, ...spec.series],
   };
 }
