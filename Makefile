@@ -24,6 +24,7 @@ build: ui
 test: vet race fuzz bench-smoke ui-test
 
 vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 race: ui

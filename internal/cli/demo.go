@@ -118,4 +118,3 @@ func demoScenario(env Env) (*loadedTest, error) {
 	}
 	return &loadedTest{sc: sc, bundle: &pb.Bundle{Files: sc.Files, Main: "seed.star"}}, nil
 }
-

@@ -139,7 +139,7 @@ func (p *page) fill(id, value string) {
 	p.run("typing into "+id,
 		chromedp.WaitVisible(sel),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector('` + string(sel) + `'); e.focus(); e.select(); return true })()`)(ctx, t)
+			_, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector('`+string(sel)+`'); e.focus(); e.select(); return true })()`)(ctx, t)
 			return err
 		}),
 		chromedp.SendKeys(sel, value))
