@@ -103,8 +103,10 @@ var errNilRequest = errors.New("httpx: nil request")
 
 // Do sends r and reads the whole response body. It never returns nil and
 // never panics: failures come back in Response.Err and Response.ErrKind.
-// When ctx ends first, ErrKind is KindCanceled (the runner does not record
-// those); when r.Timeout (or the client's default) runs out, KindTimeout.
+// A request still in flight when ctx ends may finish for Options.Drain
+// and is then returned as usual; one not sent by then, or not answered
+// within the drain, has ErrKind KindCanceled (the runner does not record
+// those). When r.Timeout (or the client's default) runs out, KindTimeout.
 // Elapsed runs from the call to the end of the body.
 func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
 	st := &reqState{start: time.Now()}
@@ -125,17 +127,22 @@ func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
 	if timeout <= 0 {
 		timeout = c.f.opts.Timeout
 	}
-	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
+	if ctx.Err() != nil {
+		return c.fail(ctx, resp, st, context.Cause(ctx))
+	}
+	dctx, undrain := drain(ctx, c.f.opts.Drain)
+	defer undrain()
+	rctx, cancel := context.WithTimeoutCause(dctx, timeout, errTimeout)
 	defer cancel()
 	req, err := c.newRequest(st.attach(rctx), r)
 	if err != nil {
-		return c.fail(ctx, resp, st, err)
+		return c.fail(dctx, resp, st, err)
 	}
 	hr, err := c.hc.Do(req)
 	if err != nil {
 		resp.URL = req.URL.String()
 		resp.BytesSent = st.bytesSent(req, false, &c.f.opts)
-		return c.fail(ctx, resp, st, err)
+		return c.fail(dctx, resp, st, err)
 	}
 	defer hr.Body.Close()
 	resp.BytesSent = st.bytesSent(hr.Request, true, &c.f.opts)
@@ -147,12 +154,32 @@ func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
 	body, n, err := readBody(hr.Body, length, c.f.opts.MaxBodyBytes, r.DiscardBody)
 	resp.BytesRecv = n
 	if err != nil {
-		return c.fail(ctx, resp, st, fmt.Errorf("reading the response body: %w", err))
+		return c.fail(dctx, resp, st, fmt.Errorf("reading the response body: %w", err))
 	}
 	resp.Status, resp.Proto, resp.Header, resp.Body = hr.StatusCode, hr.Proto, hr.Header, body
 	resp.Elapsed = time.Since(st.start)
 	resp.Timings = st.timings()
 	return resp
+}
+
+// drain returns a context for a request under ctx that outlives ctx's
+// cancellation by d, so a request in flight when its user stops can
+// still finish and be measured. release must be called when the request
+// is done. d < 0 gives ctx itself.
+func drain(ctx context.Context, d time.Duration) (_ context.Context, release func()) {
+	if d < 0 || ctx.Done() == nil {
+		return ctx, func() {}
+	}
+	dctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(d, func() { cancel(context.Cause(ctx)) })
+		<-dctx.Done()
+		t.Stop()
+	})
+	return dctx, func() {
+		stop()
+		cancel(nil)
+	}
 }
 
 // newRequest builds the net/http request: absolute URL, GET by default,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func sessionHandler() http.Handler {
@@ -392,4 +393,72 @@ func TestBodylessResponsesWithContentLength(t *testing.T) {
 			t.Errorf("%s %s: status %d err %v (%s), want %d", tt.method, tt.path, resp.Status, resp.Err, resp.ErrKind, tt.status)
 		}
 	}
+}
+
+// A request in flight when its user stops still finishes and comes back
+// as a real response (so it is measured and counts equal what the server
+// served); one the server never answers is abandoned after Drain; and no
+// request is sent once the context has ended.
+func TestStoppingUserDrainsItsRequestInFlight(t *testing.T) {
+	var served atomic.Int64
+	release := make(chan struct{})
+	stall := make(chan struct{})
+	t.Cleanup(func() { close(stall) })
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		switch r.URL.Path {
+		case "/slow":
+			<-release
+		case "/stall":
+			select {
+			case <-stall:
+			case <-r.Context().Done():
+			}
+		}
+		_, _ = io.WriteString(w, "done")
+	}))
+
+	t.Run("in flight finishes", func(t *testing.T) {
+		c := newClient(t, Options{Drain: 10 * time.Second})
+		ctx, cancel := context.WithCancel(context.Background())
+		got := make(chan *Response)
+		go func() { got <- c.Do(ctx, &Request{URL: srv.URL + "/slow"}) }()
+		for served.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel() // the user stops while the server works
+		close(release)
+		r := <-got
+		if r.Err != nil || r.Status != 200 || string(r.Body) != "done" {
+			t.Fatalf("the request in flight came back as %q, status %d, err %v; want the server's answer", r.ErrKind, r.Status, r.Err)
+		}
+	})
+
+	t.Run("stalled gives up after drain", func(t *testing.T) {
+		c := newClient(t, Options{Drain: 50 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		got := make(chan *Response)
+		before := served.Load()
+		go func() { got <- c.Do(ctx, &Request{URL: srv.URL + "/stall"}) }()
+		for served.Load() == before {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+		if r := <-got; r.ErrKind != KindCanceled {
+			t.Fatalf("a stalled request after the drain: kind %q (err %v), want %q", r.ErrKind, r.Err, KindCanceled)
+		}
+	})
+
+	t.Run("not sent after stop", func(t *testing.T) {
+		c := newClient(t, Options{})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		before := served.Load()
+		if r := c.Do(ctx, &Request{URL: srv.URL + "/"}); r.ErrKind != KindCanceled {
+			t.Fatalf("request under an ended context: kind %q, want %q", r.ErrKind, KindCanceled)
+		}
+		if n := served.Load() - before; n != 0 {
+			t.Fatalf("the server saw %d requests sent after the stop", n)
+		}
+	})
 }

@@ -18,7 +18,7 @@ const promptly = 10 * time.Second
 
 // blockingServer answers nothing until the client goes away or the test
 // ends; each arrival is signalled on the returned channel.
-func blockingServer(t *testing.T) (*Client, <-chan struct{}) {
+func blockingServer(t *testing.T, drain ...time.Duration) (*Client, <-chan struct{}) {
 	t.Helper()
 	arrived := make(chan struct{}, 16)
 	done := make(chan struct{})
@@ -30,7 +30,11 @@ func blockingServer(t *testing.T) (*Client, <-chan struct{}) {
 		}
 	}))
 	t.Cleanup(func() { close(done) }) // runs before srv.Close
-	return newClient(t, Options{BaseURL: srv.URL}), arrived
+	o := Options{BaseURL: srv.URL}
+	if len(drain) > 0 {
+		o.Drain = drain[0]
+	}
+	return newClient(t, o), arrived
 }
 
 func TestTimeout(t *testing.T) {
@@ -82,9 +86,11 @@ func TestTimeoutWhileReadingBody(t *testing.T) {
 	}
 }
 
+// With the drain off (or once it has run out), a cancel aborts the
+// request in flight at once.
 func TestCancelIsPromptAndNotATimeout(t *testing.T) {
 	t.Parallel()
-	c, arrived := blockingServer(t)
+	c, arrived := blockingServer(t, -1)
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		<-arrived

@@ -17,6 +17,7 @@ const (
 	DefaultMaxRedirects   = 10
 	DefaultMaxBodyBytes   = 10 << 20
 	DefaultUserAgent      = "horde"
+	DefaultDrain          = 5 * time.Second
 )
 
 // Options configure every Client a Factory makes. The zero value is usable.
@@ -53,6 +54,13 @@ type Options struct {
 	// Response.Body; the rest is read and counted, not stored. 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Drain is how long a request already in flight may still finish
+	// after its context is cancelled (its user stops, the test ends). A
+	// response that arrives in that time is returned, so it is measured:
+	// the count equals what the server served. A request not yet sent
+	// when the context ends is not sent. 0 means DefaultDrain; negative
+	// aborts in-flight requests at once.
+	Drain time.Duration
 }
 
 // Factory makes Clients that share validated options, one dialer and one
@@ -118,6 +126,9 @@ func applyDefaults(o *Options) error {
 	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Drain == 0 {
+		o.Drain = DefaultDrain
 	}
 	return nil
 }
