@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/horde-load/horde/internal/httpx"
 )
 
 // TestParams start or edit a test, as the web UI's form or Locust's
@@ -74,9 +76,10 @@ func (m *Master) Stop() {
 	}()
 }
 
-// stopWait bounds how long a stop waits for workers to confirm.
+// stopWait bounds how long a stop waits for workers to confirm: their
+// users' stop timeout, the drain of requests in flight, and slack.
 func (m *Master) stopWait() time.Duration {
-	return time.Duration(m.opts.Bundle.StopTimeoutMs)*time.Millisecond + 10*time.Second
+	return time.Duration(m.opts.Bundle.StopTimeoutMs)*time.Millisecond + httpx.DefaultDrain + 10*time.Second
 }
 
 // ResetStats clears the statistics and the history (Locust's Reset); the

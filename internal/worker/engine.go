@@ -126,7 +126,7 @@ func (e *engine) apply(t *pb.Target, stopped chan<- uint64, log *slog.Logger) {
 	if t.Stop {
 		e.state = "stopping"
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), e.stopTimeout+5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), e.stopTimeout+httpx.DefaultDrain+5*time.Second)
 			defer cancel()
 			if err := e.runner.Stop(ctx); err != nil {
 				log.Warn("users did not stop in time", "err", err)
