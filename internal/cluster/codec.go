@@ -47,6 +47,7 @@ func DeltaToPB(d *stats.Delta, seq uint64, users int32, final bool) *pb.Stats {
 	if d == nil {
 		return m
 	}
+	m.Dropped = d.Dropped
 	if needsFit(d) {
 		d = fitDelta(d)
 	}
@@ -129,6 +130,7 @@ func DeltaFromPB(m *pb.Stats) (*stats.Delta, error) {
 		Endpoints:  make(map[stats.Key]*stats.Entry, len(m.Endpoints)),
 		Errors:     make(map[stats.ErrorKey]int64, len(m.Errors)),
 		Exceptions: make(map[string]stats.ExceptionGroup, len(m.Exceptions)),
+		Dropped:    m.Dropped,
 	}
 	failures, err := endpointsFromPB(d, m.Endpoints)
 	if err != nil {
@@ -147,6 +149,8 @@ func checkSizes(m *pb.Stats) error {
 	switch {
 	case m.Users < 0:
 		return fmt.Errorf("%w: users %d", ErrBadStats, m.Users)
+	case m.Dropped < 0 || m.Dropped > maxDeltaRequests:
+		return fmt.Errorf("%w: %d dropped iterations", ErrBadStats, m.Dropped)
 	case len(m.Endpoints) > MaxEndpoints:
 		return fmt.Errorf("%w: %d endpoints, limit %d", ErrBadStats, len(m.Endpoints), MaxEndpoints)
 	case len(m.Errors) > MaxErrorGroups:

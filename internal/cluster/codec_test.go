@@ -75,7 +75,11 @@ func roundTrip(t testing.TB, d *stats.Delta) (*stats.Delta, *pb.Stats) {
 func TestDeltaRoundTripIsExact(t *testing.T) {
 	t.Parallel()
 	rec := record(20000, 12)
+	rec.delta.Dropped = 7
 	got, m := roundTrip(t, rec.delta)
+	if got.Dropped != 7 {
+		t.Errorf("dropped = %d after the round trip, want 7", got.Dropped)
+	}
 	if m.Seq != 5 || m.Users != 42 || !m.Final {
 		t.Errorf("seq/users/final = %d/%d/%v, want 5/42/true", m.Seq, m.Users, m.Final)
 	}
@@ -238,6 +242,7 @@ func badStatsCases() []badStats {
 	ep := func(m *pb.Stats) *pb.Endpoint { return m.Endpoints[0] }
 	return []badStats{
 		{"negative users", func(m *pb.Stats) { m.Users = -1 }, false},
+		{"negative dropped", func(m *pb.Stats) { m.Dropped = -1 }, false},
 		{"negative requests", func(m *pb.Stats) { ep(m).Requests = -1 }, false},
 		{"negative failures", func(m *pb.Stats) { ep(m).Failures = -1 }, false},
 		{"failures above requests", func(m *pb.Stats) { ep(m).Failures = 4 }, false},

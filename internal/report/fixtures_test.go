@@ -96,7 +96,7 @@ func fixture() stats.Snapshot {
 	login.Percentile = nil // as after a JSON round trip: exercises the fallback
 	total := exactRow("", "Aggregated", all, 305, (1000*5120.5+200*87+300*2048)/1500, dur)
 	return stats.Snapshot{
-		Time: t0.Add(dur), Started: t0, Duration: dur,
+		Time: t0.Add(dur), Started: t0, Duration: dur, Dropped: 3,
 		Endpoints: []stats.Row{
 			exactRow("GET", "/", a, 5, 5120.5, dur),
 			login,

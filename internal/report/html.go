@@ -96,7 +96,7 @@ func newHTMLView(snap stats.Snapshot, meta Meta) htmlView {
 		Host:      meta.Host,
 		UsersPeak: meta.UsersPeak,
 		Workers:   meta.Workers,
-		Dropped:   meta.Dropped,
+		Dropped:   snap.Dropped,
 		Warnings:  snap.Warnings,
 		Errors:    sortedErrors(snap.Errors),
 	}

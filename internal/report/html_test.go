@@ -18,6 +18,7 @@ import (
 // 20 s, a burst of failures around 40 s and a latency bump with it.
 func htmlFixture() stats.Snapshot {
 	s := fixture()
+	s.Dropped = 12
 	s.History = make([]stats.HistoryPoint, 0, 66)
 	for i := range 66 {
 		users := min(i*5/2, 50)
@@ -38,7 +39,7 @@ func htmlFixture() stats.Snapshot {
 
 func htmlMeta() Meta {
 	return Meta{
-		UsersPeak: 50, Host: "http://127.0.0.1:8080", Dropped: 12,
+		UsersPeak: 50, Host: "http://127.0.0.1:8080",
 		Workers: []WorkerInfo{{ID: "worker-a1", State: "running", Users: 25}, {ID: "worker-b2", State: "missing", Users: 25}},
 		Thresholds: []ThresholdResult{
 			{Expr: "p95 < 200", Value: 150.125, Passed: true},

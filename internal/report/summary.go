@@ -88,7 +88,6 @@ type Meta struct {
 	Host       string
 	Workers    []WorkerInfo
 	Thresholds []ThresholdResult
-	Dropped    int64
 }
 
 // NewSummary builds the summary of a snapshot. Latencies are rounded to
@@ -112,7 +111,7 @@ func NewSummary(snap stats.Snapshot, meta Meta) Summary {
 		Exceptions:        make([]ExceptionInfo, 0, len(snap.Exceptions)),
 		Workers:           make([]WorkerInfo, 0, len(meta.Workers)),
 		Thresholds:        make([]ThresholdResult, 0, len(meta.Thresholds)),
-		DroppedIterations: meta.Dropped,
+		DroppedIterations: snap.Dropped,
 		Warnings:          append(make([]string, 0, len(snap.Warnings)), snap.Warnings...),
 	}
 	for _, r := range snap.Endpoints {

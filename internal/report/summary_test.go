@@ -19,7 +19,6 @@ func fixtureMeta() Meta {
 			{Expr: "p95 < 500ms", Value: 150.125, Passed: true},
 			{Expr: "fail_ratio < 0.01", Value: 0.2033, Passed: false},
 		},
-		Dropped: 3,
 	}
 }
 

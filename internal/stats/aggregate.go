@@ -99,6 +99,7 @@ type aggState struct {
 	exceptions map[string]*ExceptionRow
 	namedExcs  int
 	hist       history
+	dropped    int64
 }
 
 // NewAggregate returns an empty Aggregate. Its start is set by Start, or
@@ -203,6 +204,7 @@ func (a *Aggregate) Add(d *Delta, at time.Time) {
 	}
 	a.addErrors(d.Errors, at)
 	a.addExceptions(d.Exceptions)
+	a.dropped += d.Dropped
 }
 
 // mayOverflow reports whether d brings more new names than rows are left.

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Collector records samples on the request path. It is sharded: each shard
@@ -11,7 +12,8 @@ import (
 // is shared by all recorders. Cut takes what was recorded since the last
 // Cut as a Delta.
 type Collector struct {
-	shards []*shard
+	shards  []*shard
+	dropped atomic.Int64
 }
 
 // Totals counts everything a Collector recorded since it was created;
@@ -75,10 +77,14 @@ func (c *Collector) Exception(msg, traceback string) {
 	c.shards[rand.IntN(len(c.shards))].Exception(msg, traceback)
 }
 
+// AddDropped counts n open-model arrivals that found no free user.
+func (c *Collector) AddDropped(n int64) { c.dropped.Add(n) }
+
 // Cut returns everything recorded since the previous Cut. Every sample is
 // in exactly one Delta, however Record and Cut interleave.
 func (c *Collector) Cut() *Delta {
 	d := NewDelta()
+	d.Dropped = c.dropped.Swap(0)
 	for _, s := range c.shards {
 		s.cutInto(d)
 	}

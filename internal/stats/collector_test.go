@@ -306,3 +306,30 @@ func TestDeltaMergeSharesNoMemory(t *testing.T) {
 		t.Error("changing the source delta or the collector changed the merged delta")
 	}
 }
+
+// Dropped arrivals travel in the Delta, merge, and add up in the Aggregate.
+func TestDroppedFlowsThroughDeltaAndAggregate(t *testing.T) {
+	t.Parallel()
+	c := NewCollector(2)
+	c.AddDropped(3)
+	d := c.Cut()
+	if d.Dropped != 3 || d.Empty() {
+		t.Fatalf("cut: dropped %d, empty %v; want 3, not empty", d.Dropped, d.Empty())
+	}
+	if again := c.Cut(); again.Dropped != 0 {
+		t.Fatalf("second cut carries %d dropped again", again.Dropped)
+	}
+	c.AddDropped(2)
+	d.Merge(c.Cut())
+	a := NewAggregate(AggregateOptions{})
+	now := time.Unix(1_700_000_000, 0)
+	a.Add(d, now)
+	a.Add(&Delta{Dropped: 1}, now)
+	if got := a.Snapshot(now).Dropped; got != 6 {
+		t.Fatalf("aggregate dropped = %d, want 6", got)
+	}
+	a.Reset(now)
+	if got := a.Snapshot(now).Dropped; got != 0 {
+		t.Fatalf("after reset dropped = %d, want 0", got)
+	}
+}

@@ -20,6 +20,8 @@ type Delta struct {
 	Endpoints  map[Key]*Entry
 	Errors     map[ErrorKey]int64
 	Exceptions map[string]ExceptionGroup // by message
+	// Dropped counts open-model arrivals that found no free user.
+	Dropped int64
 }
 
 // NewDelta returns an empty Delta with its maps allocated.
@@ -60,6 +62,7 @@ func (d *Delta) Merge(o *Delta) {
 	for msg, g := range o.Exceptions {
 		d.mergeException(msg, g)
 	}
+	d.Dropped += o.Dropped
 }
 
 func (d *Delta) mergeEntry(k Key, e *Entry) {
@@ -91,5 +94,5 @@ func (d *Delta) Requests() (requests, failures int64) {
 
 // Empty reports whether d holds nothing.
 func (d *Delta) Empty() bool {
-	return len(d.Endpoints) == 0 && len(d.Errors) == 0 && len(d.Exceptions) == 0
+	return len(d.Endpoints) == 0 && len(d.Errors) == 0 && len(d.Exceptions) == 0 && d.Dropped == 0
 }

@@ -90,4 +90,6 @@ type Snapshot struct {
 	// Warnings are the one-time warnings given so far (e.g. the cap on
 	// endpoint names was reached), oldest first.
 	Warnings []string
+	// Dropped counts open-model arrivals that found no free user.
+	Dropped int64
 }

@@ -70,6 +70,7 @@ func (a *Aggregate) Snapshot(now time.Time) Snapshot {
 		Exceptions: make([]ExceptionRow, 0, len(a.exceptions)),
 		History:    a.hist.points(),
 		Warnings:   slices.Clone(a.warning),
+		Dropped:    a.dropped,
 	}
 	for k, ep := range a.endpoints {
 		s.Endpoints = append(s.Endpoints, a.row(k, ep, now, elapsed))

@@ -164,7 +164,7 @@ func statsOf(snap stats.Snapshot, st master.Status, meta report.Meta) apiStats {
 		Workers:    workersOf(st),
 		Warnings:   append(make([]string, 0, len(snap.Warnings)), snap.Warnings...),
 		// The summary's count, so the UI and the report agree.
-		DroppedIterations: meta.Dropped,
+		DroppedIterations: snap.Dropped,
 	}
 	if !snap.Started.IsZero() {
 		a.Started = snap.Started.UTC().Format(time.RFC3339)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/horde-load/horde/internal/master"
-	"github.com/horde-load/horde/internal/report"
 	"github.com/horde-load/horde/internal/stats"
 )
 
@@ -66,7 +65,8 @@ var (
 func TestAPIStats(t *testing.T) {
 	t.Parallel()
 	ctl, clk := runningControl(t)
-	h := New(Options{Control: ctl, Now: clk.Now, Meta: func() report.Meta { return report.Meta{Dropped: 7} }})
+	ctl.drop(7)
+	h := New(Options{Control: ctl, Now: clk.Now})
 	rec := do(t, h, "GET", "/api/v1/stats", "", nil)
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("GET /api/v1/stats = %d %s", rec.Code, rec.Header().Get("Content-Type"))

@@ -66,8 +66,9 @@ func TestReportJSON(t *testing.T) {
 	t.Parallel()
 	ctl, clk := runningControl(t)
 	meta := func() report.Meta {
-		return report.Meta{UsersPeak: 5, Dropped: 3, Thresholds: []report.ThresholdResult{{Expr: "p95 < 100", Value: 40, Passed: true}}}
+		return report.Meta{UsersPeak: 5, Thresholds: []report.ThresholdResult{{Expr: "p95 < 100", Value: 40, Passed: true}}}
 	}
+	ctl.drop(3)
 	rec := do(t, New(Options{Control: ctl, Now: clk.Now, Meta: meta}), "GET", "/api/v1/report.json", "", nil)
 	var s report.Summary
 	if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil {

@@ -137,6 +137,9 @@ func (f *fakeControl) load(method, name string, n, fails int, lat time.Duration)
 	f.agg.Add(c.Cut(), f.clk.Now())
 }
 
+// drop records n open-model arrivals that found no free user.
+func (f *fakeControl) drop(n int64) { f.agg.Add(&stats.Delta{Dropped: n}, f.clk.Now()) }
+
 // tick moves the clock one second and records a history point.
 func (f *fakeControl) tick() {
 	now := f.clk.Add(time.Second)

@@ -106,7 +106,7 @@ func (c *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.currentRPS, snap.Total.CurrentRPS)
 	gauge(c.currentFails, snap.Total.CurrentFailPerSec)
-	ch <- mustConst(c.dropped, prometheus.CounterValue, float64(c.s.meta(snap, st).Dropped), time.Time{})
+	ch <- mustConst(c.dropped, prometheus.CounterValue, float64(snap.Dropped), time.Time{})
 }
 
 // collectEndpoints emits the counters and the histogram of each endpoint.

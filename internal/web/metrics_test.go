@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/horde-load/horde/internal/master"
-	"github.com/horde-load/horde/internal/report"
 )
 
 // scrape reads /metrics over HTTP and returns the text.
@@ -86,8 +85,9 @@ func value(m *dto.Metric) float64 {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	ctl, clk := runningControl(t)
+	ctl.drop(42)
 	snap := ctl.Snapshot(clk.Now())
-	body := scrape(t, Options{Control: ctl, Now: clk.Now, Meta: func() report.Meta { return report.Meta{Dropped: 42} }})
+	body := scrape(t, Options{Control: ctl, Now: clk.Now})
 	fams := parseMetrics(t, body)
 	get := find
 	ep := func(method, name string) map[string]string { return map[string]string{"method": method, "name": name} }

@@ -586,7 +586,15 @@ type Target struct {
 	// reset_stats: drop what was recorded so far (a new test).
 	ResetStats bool `protobuf:"varint,4,opt,name=reset_stats,json=resetStats,proto3" json:"reset_stats,omitempty"`
 	// host, when set, is the base URL for users started from now on.
-	Host          string `protobuf:"bytes,5,opt,name=host,proto3" json:"host,omitempty"`
+	Host string `protobuf:"bytes,5,opt,name=host,proto3" json:"host,omitempty"`
+	// open model: when rate > 0 (or open is set), the worker runs this
+	// share of the arrival rate (arrivals per second), moving to it
+	// linearly over ramp_ms, on a pool of at most max_users users; users
+	// is then ignored.
+	Open          bool    `protobuf:"varint,6,opt,name=open,proto3" json:"open,omitempty"`
+	Rate          float64 `protobuf:"fixed64,7,opt,name=rate,proto3" json:"rate,omitempty"`
+	MaxUsers      int32   `protobuf:"varint,8,opt,name=max_users,json=maxUsers,proto3" json:"max_users,omitempty"`
+	RampMs        int64   `protobuf:"varint,9,opt,name=ramp_ms,json=rampMs,proto3" json:"ramp_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -654,6 +662,34 @@ func (x *Target) GetHost() string {
 		return x.Host
 	}
 	return ""
+}
+
+func (x *Target) GetOpen() bool {
+	if x != nil {
+		return x.Open
+	}
+	return false
+}
+
+func (x *Target) GetRate() float64 {
+	if x != nil {
+		return x.Rate
+	}
+	return 0
+}
+
+func (x *Target) GetMaxUsers() int32 {
+	if x != nil {
+		return x.MaxUsers
+	}
+	return 0
+}
+
+func (x *Target) GetRampMs() int64 {
+	if x != nil {
+		return x.RampMs
+	}
+	return 0
 }
 
 type Heartbeat struct {
@@ -740,7 +776,8 @@ type Stats struct {
 	Errors        []*ErrorGroup          `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
 	Exceptions    []*ExceptionGroup      `protobuf:"bytes,4,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
 	Users         int32                  `protobuf:"varint,5,opt,name=users,proto3" json:"users,omitempty"`
-	Final         bool                   `protobuf:"varint,6,opt,name=final,proto3" json:"final,omitempty"` // the last delta before the worker leaves
+	Final         bool                   `protobuf:"varint,6,opt,name=final,proto3" json:"final,omitempty"`     // the last delta before the worker leaves
+	Dropped       int64                  `protobuf:"varint,7,opt,name=dropped,proto3" json:"dropped,omitempty"` // open-model arrivals that found no free user
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -815,6 +852,13 @@ func (x *Stats) GetFinal() bool {
 		return x.Final
 	}
 	return false
+}
+
+func (x *Stats) GetDropped() int64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
 }
 
 type Endpoint struct {
@@ -1258,14 +1302,18 @@ const file_horde_proto_rawDesc = "" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xd4\x01\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xb2\x02\n" +
 	"\x06Target\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x121\n" +
 	"\x05users\x18\x02 \x03(\v2\x1b.horde.v1.Target.UsersEntryR\x05users\x12\x12\n" +
 	"\x04stop\x18\x03 \x01(\bR\x04stop\x12\x1f\n" +
 	"\vreset_stats\x18\x04 \x01(\bR\n" +
 	"resetStats\x12\x12\n" +
-	"\x04host\x18\x05 \x01(\tR\x04host\x1a8\n" +
+	"\x04host\x18\x05 \x01(\tR\x04host\x12\x12\n" +
+	"\x04open\x18\x06 \x01(\bR\x04open\x12\x12\n" +
+	"\x04rate\x18\a \x01(\x01R\x04rate\x12\x1b\n" +
+	"\tmax_users\x18\b \x01(\x05R\bmaxUsers\x12\x17\n" +
+	"\aramp_ms\x18\t \x01(\x03R\x06rampMs\x1a8\n" +
 	"\n" +
 	"UsersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1276,7 +1324,7 @@ const file_horde_proto_rawDesc = "" +
 	"\vcpu_percent\x18\x03 \x01(\x01R\n" +
 	"cpuPercent\x12\x1b\n" +
 	"\trss_bytes\x18\x04 \x01(\x04R\brssBytes\x12!\n" +
-	"\ftarget_epoch\x18\x05 \x01(\x04R\vtargetEpoch\"\xdf\x01\n" +
+	"\ftarget_epoch\x18\x05 \x01(\x04R\vtargetEpoch\"\xf9\x01\n" +
 	"\x05Stats\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x120\n" +
 	"\tendpoints\x18\x02 \x03(\v2\x12.horde.v1.EndpointR\tendpoints\x12,\n" +
@@ -1285,7 +1333,8 @@ const file_horde_proto_rawDesc = "" +
 	"exceptions\x18\x04 \x03(\v2\x18.horde.v1.ExceptionGroupR\n" +
 	"exceptions\x12\x14\n" +
 	"\x05users\x18\x05 \x01(\x05R\x05users\x12\x14\n" +
-	"\x05final\x18\x06 \x01(\bR\x05final\"\xce\x01\n" +
+	"\x05final\x18\x06 \x01(\bR\x05final\x12\x18\n" +
+	"\adropped\x18\a \x01(\x03R\adropped\"\xce\x01\n" +
 	"\bEndpoint\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
