@@ -15,12 +15,12 @@ func (m *Master) SetTarget(n int, rate float64) {
 	now := m.opts.Now()
 	m.mu.Lock()
 	if m.state == StateReady || m.state == StateStopped {
-		m.agg.Reset(now)
-		m.agg.Start(now)
-		m.started, m.peak = now, 0
-		for _, w := range m.workers {
-			w.reset = true
-		}
+		m.resetTestLocked(now)
+	}
+	if m.open.on {
+		m.mu.Unlock()
+		m.SetArrivals(m.open.rate, n, 0) // an edit of an open-model test changes its pool
+		return
 	}
 	m.target, m.rate = max(n, 0), rate
 	m.disp.setTarget(m.target, rate, now)
@@ -35,6 +35,7 @@ func (m *Master) SetTarget(n int, rate float64) {
 // stopped and sent its last statistics, or ctx is done.
 func (m *Master) StopTest(ctx context.Context) error {
 	m.mu.Lock()
+	m.open = openModel{}
 	m.disp.setTarget(0, 0, m.opts.Now())
 	m.target = 0
 	m.epoch++
@@ -43,7 +44,7 @@ func (m *Master) StopTest(ctx context.Context) error {
 	for _, id := range m.liveLocked() {
 		w := m.workers[id]
 		m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Target{Target: &pb.Target{Epoch: m.epoch, Stop: true}}})
-		w.sent = make([]int, len(m.names))
+		w.sent, w.openSent = make([]int, len(m.names)), nil
 	}
 	m.notifyLocked()
 	m.mu.Unlock()
@@ -97,7 +98,7 @@ func (m *Master) WaitWorkers(ctx context.Context, n int) error {
 // updateStateLocked moves spawning to running once the dispatch is done
 // and every live worker runs what it was asked.
 func (m *Master) updateStateLocked() {
-	if m.state != StateSpawning && m.state != StateRunning {
+	if m.open.on || (m.state != StateSpawning && m.state != StateRunning) {
 		return
 	}
 	settled := m.disp.current == m.target
@@ -150,6 +151,9 @@ func (m *Master) Status() Status {
 	defer m.mu.Unlock()
 	m.updateStateLocked()
 	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.host, Started: m.started}
+	if m.open.on {
+		st.ArrivalRate = m.open.rate
+	}
 	if !m.endAt.IsZero() && !m.started.IsZero() {
 		st.RunTime = max(m.endAt.Sub(m.started), 0)
 	}

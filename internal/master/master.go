@@ -68,6 +68,7 @@ type Master struct {
 	needsHost bool      // some class has no host of its own
 	endAt     time.Time // run-time limit of the test (zero: none)
 	peak      int       // most users at once in the current test
+	open      openModel // the arrival-rate test, when on
 }
 
 // workerConn is the master's record of one worker.
@@ -86,7 +87,8 @@ type workerConn struct {
 	rss       uint64
 	acked     uint64 // last target epoch the worker applied
 	rps       float64
-	sent      []int // last assignment sent; nil: send again
+	sent      []int      // last assignment sent; nil: send again
+	openSent  *openShare // last open-model share sent; nil: send again
 	reset     bool  // next target must tell the worker to drop its stats
 	cpuBusy   bool  // above the CPU threshold at the last heartbeat
 	cpuWarned bool  // the warning was logged

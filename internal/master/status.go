@@ -46,6 +46,9 @@ type Status struct {
 	Users       int // running, summed over workers
 	TargetUsers int
 	SpawnRate   float64
+	// ArrivalRate is the arrivals per second of an open-model test (0:
+	// the closed model); TargetUsers is then its pool of users.
+	ArrivalRate float64
 	Host        string
 	Workers     []WorkerStatus // sorted by ID
 	Started     time.Time      // zero when no test ran yet

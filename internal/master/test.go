@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 type TestParams struct {
 	Users     int
 	SpawnRate float64
+	// Rate, when > 0, makes the test an open-model one: Rate arrivals per
+	// second on a pool of at most Users users (SpawnRate is then unused).
+	Rate float64
 	// RunTime stops the test after this long from its start (0: never).
 	// Editing a running test with a RunTime sets a new end from now.
 	RunTime time.Duration
@@ -31,7 +35,10 @@ func (m *Master) Start(p TestParams) error {
 	if p.Users < 0 {
 		return fmt.Errorf("%w: users must be ≥ 0, got %d", ErrBadParams, p.Users)
 	}
-	if !(p.SpawnRate > 0) {
+	if p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0) {
+		return fmt.Errorf("%w: rate must be ≥ 0 arrivals per second, got %v", ErrBadParams, p.Rate)
+	}
+	if p.Rate == 0 && !(p.SpawnRate > 0) {
 		return fmt.Errorf("%w: spawn rate must be > 0, got %v", ErrBadParams, p.SpawnRate)
 	}
 	if p.RunTime < 0 {
@@ -63,6 +70,10 @@ func (m *Master) Start(p TestParams) error {
 		m.endAt = m.opts.Now().Add(p.RunTime)
 	}
 	m.mu.Unlock()
+	if p.Rate > 0 {
+		m.SetArrivals(p.Rate, p.Users, 0)
+		return nil
+	}
 	m.SetTarget(p.Users, p.SpawnRate)
 	return nil
 }

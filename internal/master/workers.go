@@ -88,7 +88,7 @@ func (m *Master) admit(hello *pb.Hello, cancel context.CancelFunc) (*workerConn,
 	w.gen++
 	w.hello, w.cancel, w.missing = hello, cancel, false
 	w.out = make(chan *pb.MasterMessage, outboxSize)
-	w.state, w.lastSeen, w.sent = WorkerReady, m.opts.Now(), nil
+	w.state, w.lastSeen, w.sent, w.openSent = WorkerReady, m.opts.Now(), nil, nil
 	w.reset = hello.MasterRunId != m.runID
 	m.notifyLocked()
 	return w, w.gen, w.out
@@ -250,6 +250,11 @@ func (m *Master) dispatch() time.Duration {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	live := m.liveLocked()
+	if m.open.on {
+		m.dispatchOpenLocked(live)
+		m.updateStateLocked()
+		return -1
+	}
 	_, next := m.disp.step(m.opts.Now(), live)
 	for _, id := range live {
 		w := m.workers[id]

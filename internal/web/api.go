@@ -62,6 +62,8 @@ type apiStats struct {
 	Users       int     `json:"users"`
 	TargetUsers int     `json:"target_users"`
 	SpawnRate   float64 `json:"spawn_rate"`
+	// ArrivalRate is the open model's arrivals per second (0: closed).
+	ArrivalRate float64 `json:"arrival_rate"`
 	Host        string  `json:"host"`
 	// Started is RFC 3339, absent before the first test.
 	Started           string         `json:"started,omitempty"`
@@ -155,7 +157,7 @@ func historyOf(snap stats.Snapshot) apiHistory {
 // statsOf builds the Stats object; meta gives the dropped iterations.
 func statsOf(snap stats.Snapshot, st master.Status, meta report.Meta) apiStats {
 	a := apiStats{
-		State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, SpawnRate: finite(st.SpawnRate),
+		State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, SpawnRate: finite(st.SpawnRate), ArrivalRate: finite(st.ArrivalRate),
 		Host: st.Host, ElapsedS: finite(snap.Duration.Seconds()), RunTimeS: st.RunTime.Seconds(),
 		Total:      rowOf(snap.Total),
 		Endpoints:  make([]apiRow, 0, len(snap.Endpoints)),

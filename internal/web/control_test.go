@@ -89,7 +89,8 @@ func TestAPITestBadInput(t *testing.T) {
 		{`{"users": 5, "run_time": -3}`, "run_time: invalid duration"},
 		{`{"users": 5, "run_time": [1]}`, "run_time: want a number"},
 		{`{"users": 5, "host": 8080}`, "host: want a string"},
-		{`{"users": 5, "rate": 10}`, `unknown field "rate"`},
+		{`{"users": 5, "rate": -3}`, `rate: want 0 (closed model)`},
+		{`{"users": 5, "rat": 10}`, `unknown field "rat"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {

@@ -43,7 +43,7 @@ type field struct {
 // testInput is what a client asked for; absent fields keep their value
 // (see params).
 type testInput struct {
-	users, spawnRate, runTime, host field
+	users, spawnRate, runTime, host, rate field
 }
 
 // errInput is wrapped by every refusal of a request's input (400).
@@ -54,11 +54,12 @@ func inputErr(format string, args ...any) error {
 }
 
 // testJSONKeys are the keys POST /api/v1/test accepts.
-var testJSONKeys = []string{"users", "spawn_rate", "run_time", "host"}
+var testJSONKeys = []string{"users", "spawn_rate", "run_time", "host", "rate"}
 
 // decodeTestJSON reads the body of POST /api/v1/test: a JSON object with
 // users (a number), spawn_rate (a number), run_time (a duration string
-// like "10m" or a number of seconds) and host (a string). Numbers given as
+// like "10m" or a number of seconds), host (a string) and rate (open-model
+// arrivals per second; users is then the pool of users). Numbers given as
 // strings ("50") are accepted; null counts as absent; an unknown key is
 // refused, so that a misspelt field is not silently ignored.
 func decodeTestJSON(body []byte) (testInput, error) {
@@ -85,6 +86,7 @@ func decodeTestJSON(body []byte) (testInput, error) {
 	get("spawn_rate", &in.spawnRate, true, true)
 	get("run_time", &in.runTime, true, true)
 	get("host", &in.host, true, false)
+	get("rate", &in.rate, true, true)
 	return in, err
 }
 
@@ -154,6 +156,13 @@ func (in testInput) params(st master.Status, now time.Time, names inputNames) (m
 	if in.host.set {
 		p.Host = strings.TrimSpace(in.host.v)
 	}
+	// An edit of an open-model test keeps its rate unless given.
+	p.Rate = st.ArrivalRate
+	if in.rate.set {
+		if p.Rate, err = parseArrivalRate(in.rate.v); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
 }
 
@@ -183,6 +192,19 @@ func parseRate(name, s string) (float64, error) {
 	}
 	if f <= 0 || f > maxSpawnRate {
 		return 0, inputErr("%s: want more than 0 and at most %g users per second, got %s", name, float64(maxSpawnRate), clip(s))
+	}
+	return f, nil
+}
+
+// parseArrivalRate parses rate: 0 (the closed model) or more arrivals
+// per second.
+func parseArrivalRate(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, inputErr("rate: want a number of arrivals per second, got %q", clip(s))
+	}
+	if f < 0 || f > maxSpawnRate {
+		return 0, inputErr("rate: want 0 (closed model) to %g arrivals per second, got %s", float64(maxSpawnRate), clip(s))
 	}
 	return f, nil
 }
