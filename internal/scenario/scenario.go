@@ -48,6 +48,20 @@ type Scenario struct {
 	// Files are the script and everything it loaded (path → content),
 	// the bundle a worker needs.
 	Files map[string][]byte
+	// Shape, when set, drives the load over time (the script's stages or
+	// shape(t)); the master asks it once a second. Workers ignore it.
+	Shape Shape
+	// Thresholds are the script's pass/fail criteria, added to the
+	// command line's --threshold ones.
+	Thresholds []ThresholdSpec
+}
+
+// ThresholdSpec is one pass/fail criterion as a script gives it: an
+// expression (see package threshold) and whether crossing it stops the
+// test at once.
+type ThresholdSpec struct {
+	Expr        string
+	AbortOnFail bool
 }
 
 // VU is one running virtual user. It is owned by one goroutine.
