@@ -101,7 +101,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		tty, width = env.IsTTY()
 	}
 	_, err = headless.Run(ctx, headless.Config{
-		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, RunTime: f.runTime, StopTimeout: f.stopTimeout,
+		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime, StopTimeout: f.stopTimeout,
 		ExpectWorkers: expect, ExpectWorkersMaxWait: 60 * time.Second,
 		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
 		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/horde-load/horde/internal/cluster/pb"
 	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/script"
 	"github.com/horde-load/horde/internal/timespan"
@@ -27,6 +29,8 @@ type testFlags struct {
 	config      string
 	users       int
 	spawnRate   float64
+	rate        float64
+	thresholds  []string
 	runTime     time.Duration
 	host        string
 	headless    bool
@@ -50,6 +54,8 @@ func (f *testFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.config, "config", "", "read settings from this file (key = value per line, keys are flag names)")
 	fs.IntVarP(&f.users, "users", "u", 1, "peak number of concurrent users")
 	fs.Float64VarP(&f.spawnRate, "spawn-rate", "r", 1, "users started (or stopped) per second, across all workers")
+	fs.Float64Var(&f.rate, "rate", 0, "open model: start this many task iterations per second, on a pool of at most -u users (default 1000 with --rate); 0: the closed model")
+	fs.StringArrayVar(&f.thresholds, "threshold", nil, `pass/fail criterion, repeatable: e.g. "p95<300ms", "fail_ratio<0.01", "GET /profile: p99<500ms"`)
 	fs.VarP(timespan.Value{D: &f.runTime}, "run-time", "t", "stop after this long, e.g. 90s, 5m, 1h30m (0: until interrupted)")
 	fs.StringVarP(&f.host, "host", "H", "", "base URL of the system under test (env TARGET_HOST too)")
 	fs.BoolVar(&f.headless, "headless", false, "no web UI: run at once with a live terminal view")
@@ -94,6 +100,9 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 	}
 	if f.host == "" && bundle.Url != "" {
 		f.host = sc.Users[0].Host // URL mode: the URL's origin
+	}
+	if f.rate > 0 && !set["users"] {
+		f.users = master.DefaultOpenPool
 	}
 	if err := f.validate(sc); err != nil {
 		return nil, nil, err
@@ -168,6 +177,9 @@ func (f *testFlags) validate(sc *scenario.Scenario) error {
 	}
 	if !(f.spawnRate > 0) {
 		errs = append(errs, fmt.Sprintf("--spawn-rate must be > 0, got %v", f.spawnRate))
+	}
+	if f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0) {
+		errs = append(errs, fmt.Sprintf("--rate must be ≥ 0 arrivals per second, got %v", f.rate))
 	}
 	if f.host != "" {
 		if u, err := url.Parse(f.host); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -120,7 +120,7 @@ func interactive(ctx context.Context, env Env, m *master.Master, f *testFlags, w
 				return nil // interrupted while waiting
 			}
 		}
-		if err := m.Start(master.TestParams{Users: f.users, SpawnRate: f.spawnRate, RunTime: f.runTime}); err != nil {
+		if err := m.Start(master.TestParams{Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime}); err != nil {
 			return exitcode.With(exitcode.BadInput, err)
 		}
 	}

@@ -27,10 +27,13 @@ import (
 type Config struct {
 	// Master runs the test; its workers are attached by the caller (an
 	// in-process worker in standalone mode, remote ones otherwise).
-	Master      *master.Master
-	Host        string
-	Users       int
-	SpawnRate   float64
+	Master    *master.Master
+	Host      string
+	Users     int
+	SpawnRate float64
+	// Rate > 0 runs the open model: Rate arrivals per second on a pool of
+	// at most Users users.
+	Rate        float64
 	RunTime     time.Duration // 0: until ctx is done
 	StopTimeout time.Duration
 	// ExpectWorkers waits for this many workers before starting, for at
@@ -72,7 +75,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	live := report.NewLive(cfg.Stdout, cfg.TTY, cfg.Width)
 	start := time.Now()
-	m.SetTarget(cfg.Users, cfg.SpawnRate)
+	switch {
+	case m.HasShape():
+		m.StartShape(cfg.Users) // the script's stages or shape(t) drive the load
+	case cfg.Rate > 0:
+		m.SetArrivals(cfg.Rate, cfg.Users, 0)
+	default:
+		m.SetTarget(cfg.Users, cfg.SpawnRate)
+	}
 	peak := loop(ctx, cfg, live, start)
 
 	// Stop: let tasks finish for the stop timeout, collect the last deltas.
@@ -133,10 +143,14 @@ func loop(ctx context.Context, cfg Config, live *report.Live, start time.Time) i
 			return max(peak, m.Users())
 		case now := <-tick.C:
 			st := m.Status() // the master itself records history each second
+			if st.State == master.StateStopping || st.State == master.StateStopped {
+				return max(peak, st.Users) // the test ended itself: its shape is over
+			}
 
 			peak = max(peak, st.Users)
-			_ = live.Update(m.Snapshot(now), report.Status{
-				State: st.State, Users: st.Users, TargetUsers: st.TargetUsers,
+			snap := m.Snapshot(now)
+			_ = live.Update(snap, report.Status{
+				State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, Dropped: snap.Dropped,
 				Elapsed: now.Sub(start), RunTime: cfg.RunTime, Workers: len(st.Workers),
 			})
 		}

@@ -36,6 +36,7 @@ func (m *Master) SetTarget(n int, rate float64) {
 func (m *Master) StopTest(ctx context.Context) error {
 	m.mu.Lock()
 	m.open = openModel{}
+	m.shape.on = false
 	m.disp.setTarget(0, 0, m.opts.Now())
 	m.target = 0
 	m.epoch++
@@ -153,6 +154,9 @@ func (m *Master) Status() Status {
 	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.host, Started: m.started}
 	if m.open.on {
 		st.ArrivalRate = m.open.rate
+	}
+	if m.shape.on {
+		st.Shape = m.shape.desc
 	}
 	if !m.endAt.IsZero() && !m.started.IsZero() {
 		st.RunTime = max(m.endAt.Sub(m.started), 0)

@@ -69,6 +69,8 @@ type Master struct {
 	endAt     time.Time // run-time limit of the test (zero: none)
 	peak      int       // most users at once in the current test
 	open      openModel // the arrival-rate test, when on
+	shape     shapeState
+	shapePool int // the open model's pool when the shape gives none
 }
 
 // workerConn is the master's record of one worker.
@@ -89,9 +91,9 @@ type workerConn struct {
 	rps       float64
 	sent      []int      // last assignment sent; nil: send again
 	openSent  *openShare // last open-model share sent; nil: send again
-	reset     bool  // next target must tell the worker to drop its stats
-	cpuBusy   bool  // above the CPU threshold at the last heartbeat
-	cpuWarned bool  // the warning was logged
+	reset     bool       // next target must tell the worker to drop its stats
+	cpuBusy   bool       // above the CPU threshold at the last heartbeat
+	cpuWarned bool       // the warning was logged
 }
 
 // New builds a master for the scenario's user classes.

@@ -49,9 +49,12 @@ type Status struct {
 	// ArrivalRate is the arrivals per second of an open-model test (0:
 	// the closed model); TargetUsers is then its pool of users.
 	ArrivalRate float64
-	Host        string
-	Workers     []WorkerStatus // sorted by ID
-	Started     time.Time      // zero when no test ran yet
+	// Shape says what the script's stages or shape(t) do now ("" when
+	// the test does not follow one).
+	Shape   string
+	Host    string
+	Workers []WorkerStatus // sorted by ID
+	Started time.Time      // zero when no test ran yet
 	// RunTime is the test's run-time limit counted from Started (0: none),
 	// so RunTime minus the time since Started is what remains. An edit
 	// that sets a new limit from now moves it.

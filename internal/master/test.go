@@ -69,8 +69,15 @@ func (m *Master) Start(p TestParams) error {
 	if p.RunTime > 0 {
 		m.endAt = m.opts.Now().Add(p.RunTime)
 	}
+	shaped := m.shape.on
 	m.mu.Unlock()
-	if p.Rate > 0 {
+	switch {
+	case shaped:
+		return fmt.Errorf("%w: this test follows the script's load shape (stages or shape); stop it to start another", ErrBadParams)
+	case m.HasShape() && !running:
+		m.StartShape(p.Users)
+		return nil
+	case p.Rate > 0:
 		m.SetArrivals(p.Rate, p.Users, 0)
 		return nil
 	}
@@ -122,6 +129,7 @@ func (m *Master) UsersPeak() int {
 // run-time limit.
 func (m *Master) tick(now time.Time) {
 	m.Tick(now)
+	m.followShape(now, false)
 	m.mu.Lock()
 	due := !m.endAt.IsZero() && !now.Before(m.endAt) && (m.state == StateSpawning || m.state == StateRunning)
 	if due {

@@ -1,0 +1,114 @@
+package master
+
+import (
+	"time"
+
+	"github.com/horde-load/horde/internal/scenario"
+)
+
+// DefaultOpenPool is the pool of users of an open-model test when none is
+// given: arrivals that find no free user are dropped, so a small default
+// would hide a slow server behind drops.
+const DefaultOpenPool = 1000
+
+// shapeState follows a test driven by the scenario's Shape (stages or a
+// script's shape(t)): the master asks the shape once a second and
+// applies what changed.
+type shapeState struct {
+	on      bool
+	applied scenario.LoadTarget // the last target applied
+	desc    string              // the shape's own words for what it does now
+}
+
+// HasShape reports whether the scenario drives its load with stages or a
+// shape function; a test then follows it instead of fixed users or rate.
+func (m *Master) HasShape() bool { return m.opts.Scenario.Shape != nil }
+
+// StartShape starts a new test that follows the scenario's shape from its
+// first second. pool is the open model's pool of users when the shape
+// gives none.
+func (m *Master) StartShape(pool int) {
+	now := m.opts.Now()
+	m.mu.Lock()
+	m.shape = shapeState{on: true}
+	m.shapePool = pool
+	if pool <= 0 {
+		m.shapePool = DefaultOpenPool
+	}
+	if m.state == StateReady || m.state == StateStopped || m.state == StateStopping {
+		m.resetTestLocked(now)
+	}
+	m.mu.Unlock()
+	m.followShape(now, true)
+}
+
+// followShape asks the shape for the target at now and applies it when
+// it changed (a new user count, rate or pool; a spawn rate alone does not
+// restart a ramp). It stops the test when the shape is over or fails.
+func (m *Master) followShape(now time.Time, first bool) {
+	m.mu.Lock()
+	if !m.shape.on || m.opts.Scenario.Shape == nil {
+		m.mu.Unlock()
+		return
+	}
+	if !first && m.state != StateSpawning && m.state != StateRunning {
+		m.mu.Unlock()
+		return
+	}
+	elapsed := now.Sub(m.started)
+	prev, pool := m.shape.applied, m.shapePool
+	m.mu.Unlock()
+
+	sh := m.opts.Scenario.Shape
+	t, ok, err := sh.At(elapsed)
+	desc := sh.Describe(elapsed)
+	m.mu.Lock()
+	m.shape.desc = desc
+	m.mu.Unlock()
+	switch {
+	case err != nil:
+		m.opts.Logger.Error("the load shape failed: stopping the test", "err", err)
+		m.stopShape()
+		return
+	case !ok:
+		m.opts.Logger.Info("the load shape is over: stopping the test")
+		m.stopShape()
+		return
+	}
+	if !first && t.Users == prev.Users && t.Rate == prev.Rate {
+		return
+	}
+	m.mu.Lock()
+	m.shape.applied = t
+	m.mu.Unlock()
+	if t.Rate > 0 {
+		if t.Users > 0 {
+			pool = t.Users
+		}
+		m.SetArrivals(t.Rate, pool, t.Ramp)
+		return
+	}
+	rate := t.SpawnRate
+	if rate <= 0 {
+		rate = 0 // at once
+	}
+	m.SetTarget(t.Users, rate)
+}
+
+// stopShape ends a shaped test in the background.
+func (m *Master) stopShape() {
+	m.mu.Lock()
+	m.shape.on = false
+	m.mu.Unlock()
+	m.Stop()
+}
+
+// ShapeDescription is what the load shape does now ("" without one).
+func (m *Master) ShapeDescription() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.shape.on {
+		return ""
+	}
+	return m.shape.desc
+}
