@@ -84,6 +84,14 @@ type summary struct {
 		Count     int64  `json:"count"`
 		Traceback string `json:"traceback"`
 	} `json:"exceptions"`
+	Thresholds []struct {
+		Expr   string  `json:"expr"`
+		Value  float64 `json:"value"`
+		Passed bool    `json:"passed"`
+		Note   string  `json:"note"`
+	} `json:"thresholds"`
+	DroppedIterations int64   `json:"dropped_iterations"`
+	DurationS         float64 `json:"duration_s"`
 }
 
 func readSummary(t *testing.T, path string) summary {

@@ -84,7 +84,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	}
 	defer stopCluster()
 	log.Info("worker port open", "addr", addr)
-	ws, err := serveWeb(mctx, m, wf, log)
+	ws, err := serveWeb(mctx, m, wf, f.parsed, log)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 		tty, width = env.IsTTY()
 	}
 	_, err = headless.Run(ctx, headless.Config{
-		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime, StopTimeout: f.stopTimeout,
+		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime, StopTimeout: f.stopTimeout, Thresholds: f.parsed,
 		ExpectWorkers: mf.expectWorkers, ExpectWorkersMaxWait: mf.expectMaxWait,
 		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
 		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,

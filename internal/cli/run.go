@@ -89,7 +89,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 	}
 	defer func() { stopWorkers(); wait() }()
 	if !f.headless {
-		ws, err := serveWeb(mctx, m, wf, log)
+		ws, err := serveWeb(mctx, m, wf, f.parsed, log)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		tty, width = env.IsTTY()
 	}
 	_, err = headless.Run(ctx, headless.Config{
-		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime, StopTimeout: f.stopTimeout,
+		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime, StopTimeout: f.stopTimeout, Thresholds: f.parsed,
 		ExpectWorkers: expect, ExpectWorkersMaxWait: 60 * time.Second,
 		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
 		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,

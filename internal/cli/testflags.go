@@ -21,6 +21,7 @@ import (
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/script"
+	"github.com/horde-load/horde/internal/threshold"
 	"github.com/horde-load/horde/internal/timespan"
 )
 
@@ -31,6 +32,7 @@ type testFlags struct {
 	spawnRate   float64
 	rate        float64
 	thresholds  []string
+	parsed      []threshold.Threshold // --threshold and the script's thresholds, checked
 	runTime     time.Duration
 	host        string
 	headless    bool
@@ -73,6 +75,24 @@ func (f *testFlags) register(cmd *cobra.Command) {
 	fs.Var(timespan.Value{D: &f.interval}, "print-interval", "how often the live view refreshes (default 1s)")
 }
 
+// parseThresholds checks the command line's thresholds and the script's;
+// a malformed one is bad input (exit 2).
+func parseThresholds(flags []string, script []scenario.ThresholdSpec) ([]threshold.Threshold, error) {
+	ts, err := threshold.ParseAll(flags)
+	if err != nil {
+		return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--threshold: %w", err))
+	}
+	for _, s := range script {
+		t, err := threshold.Parse(s.Expr)
+		if err != nil {
+			return nil, exitcode.With(exitcode.BadInput, fmt.Errorf("script thresholds: %w", err))
+		}
+		t.AbortOnFail = s.AbortOnFail
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
+
 // loadedTest is a test ready to hand to a master.
 type loadedTest struct {
 	sc     *scenario.Scenario
@@ -105,6 +125,9 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 		f.users = master.DefaultOpenPool
 	}
 	if err := f.validate(sc); err != nil {
+		return nil, nil, err
+	}
+	if f.parsed, err = parseThresholds(f.thresholds, sc.Thresholds); err != nil {
 		return nil, nil, err
 	}
 	bundle.Host = f.host

@@ -16,6 +16,7 @@ import (
 	"github.com/horde-load/horde/internal/headless"
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/report"
+	"github.com/horde-load/horde/internal/threshold"
 	"github.com/horde-load/horde/internal/web"
 	"github.com/horde-load/horde/internal/webui"
 )
@@ -47,7 +48,7 @@ type webServer struct {
 }
 
 // serveWeb serves the UI and API of m until stop is called.
-func serveWeb(ctx context.Context, m *master.Master, wf *webFlags, log *slog.Logger) (*webServer, error) {
+func serveWeb(ctx context.Context, m *master.Master, wf *webFlags, ts []threshold.Threshold, log *slog.Logger) (*webServer, error) {
 	if (wf.tlsCert == "") != (wf.tlsKey == "") {
 		return nil, exitcode.Newf(exitcode.BadInput, "HTTPS needs both --web-tls-cert and --web-tls-key")
 	}
@@ -57,7 +58,11 @@ func serveWeb(ctx context.Context, m *master.Master, wf *webFlags, log *slog.Log
 		return nil, exitcode.With(exitcode.CannotRun, fmt.Errorf("web UI: %w", err))
 	}
 	api := web.New(web.Options{Control: m, UI: webui.Handler(), Auth: wf.auth, Logger: log,
-		Meta: func() report.Meta { return report.Meta{UsersPeak: m.UsersPeak()} }})
+		Meta: func() report.Meta {
+			meta := report.Meta{UsersPeak: m.UsersPeak()}
+			meta.Thresholds, _ = headless.Thresholds(ts, m.Snapshot(time.Now()))
+			return meta
+		}})
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	srv.RegisterOnShutdown(api.Close)
 	scheme := "http"
@@ -140,9 +145,14 @@ func interactive(ctx context.Context, env Env, m *master.Master, f *testFlags, w
 	if err := report.WriteTable(env.Stdout, snap, report.TableOptions{}); err != nil {
 		return err
 	}
-	files := headless.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath}
-	if err := headless.WriteFiles(files, snap, headless.MetaOf(m.UsersPeak(), m.Status())); err != nil {
+	meta := headless.MetaOf(m.UsersPeak(), m.Status())
+	meta.Thresholds, _ = headless.Thresholds(f.parsed, snap)
+	if err := headless.WriteThresholds(env.Stdout, meta.Thresholds); err != nil {
 		return err
 	}
-	return headless.Verdict(snap)
+	files := headless.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath}
+	if err := headless.WriteFiles(files, snap, meta); err != nil {
+		return err
+	}
+	return headless.Verdict(snap, f.parsed)
 }

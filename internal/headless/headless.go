@@ -21,6 +21,7 @@ import (
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/report"
 	"github.com/horde-load/horde/internal/stats"
+	"github.com/horde-load/horde/internal/threshold"
 )
 
 // Config is one headless run.
@@ -33,8 +34,11 @@ type Config struct {
 	SpawnRate float64
 	// Rate > 0 runs the open model: Rate arrivals per second on a pool of
 	// at most Users users.
-	Rate        float64
-	RunTime     time.Duration // 0: until ctx is done
+	Rate    float64
+	RunTime time.Duration // 0: until ctx is done
+	// Thresholds decide the verdict when there are any; those with
+	// AbortOnFail stop the test as soon as they are crossed.
+	Thresholds  []threshold.Threshold
 	StopTimeout time.Duration
 	// ExpectWorkers waits for this many workers before starting, for at
 	// most ExpectWorkersMaxWait (0: forever); exit 3 when they never come.
@@ -100,7 +104,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := writeReports(cfg, snap, peak, m.Status()); err != nil {
 		return res, err
 	}
-	return res, Verdict(snap)
+	return res, Verdict(snap, cfg.Thresholds)
 }
 
 func waitWorkers(ctx context.Context, cfg Config) error {
@@ -149,6 +153,10 @@ func loop(ctx context.Context, cfg Config, live *report.Live, start time.Time) i
 
 			peak = max(peak, st.Users)
 			snap := m.Snapshot(now)
+			if t, crossed := aborting(cfg.Thresholds, snap, now.Sub(start)); crossed {
+				cfg.Logger.Warn("threshold crossed: stopping the test (abort_on_fail)", "threshold", t.Expr)
+				return max(peak, st.Users)
+			}
 			_ = live.Update(snap, report.Status{
 				State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, Dropped: snap.Dropped,
 				Elapsed: now.Sub(start), RunTime: cfg.RunTime, Workers: len(st.Workers),
@@ -161,7 +169,12 @@ func writeReports(cfg Config, snap stats.Snapshot, peak int, st master.Status) e
 	if err := report.WriteTable(cfg.Stdout, snap, report.TableOptions{}); err != nil {
 		return err
 	}
-	return WriteFiles(Files{JSON: cfg.JSONPath, CSVPrefix: cfg.CSVPrefix, HTML: cfg.HTMLPath}, snap, MetaOf(peak, st))
+	meta := MetaOf(peak, st)
+	meta.Thresholds, _ = Thresholds(cfg.Thresholds, snap)
+	if err := WriteThresholds(cfg.Stdout, meta.Thresholds); err != nil {
+		return err
+	}
+	return WriteFiles(Files{JSON: cfg.JSONPath, CSVPrefix: cfg.CSVPrefix, HTML: cfg.HTMLPath}, snap, meta)
 }
 
 // Files names the report files to write at the end of a test.
@@ -207,18 +220,4 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 		}
 	}()
 	return write(f)
-}
-
-// Verdict is Locust's rule when no thresholds are set: any failed request
-// or script error fails the test.
-func Verdict(snap stats.Snapshot) error {
-	var exc int64
-	for _, e := range snap.Exceptions {
-		exc += e.Count
-	}
-	if snap.Total.Failures == 0 && exc == 0 {
-		return nil
-	}
-	return exitcode.Newf(exitcode.Failed, "test failed: %d of %d requests failed, %d script errors",
-		snap.Total.Failures, snap.Total.Requests, exc)
 }

@@ -79,6 +79,9 @@ type ThresholdResult struct {
 	Expr   string  `json:"expr"`
 	Value  float64 `json:"value"`
 	Passed bool    `json:"passed"`
+	// Note explains a verdict that has no measurement behind it, such as
+	// "no requests to GET /x".
+	Note string `json:"note,omitempty"`
 }
 
 // Meta carries what the summary needs beyond the statistics: facts the
