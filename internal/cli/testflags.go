@@ -121,7 +121,10 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 	if f.host == "" && bundle.Url != "" {
 		f.host = sc.Users[0].Host // URL mode: the URL's origin
 	}
-	if f.rate > 0 && !set["users"] {
+	switch {
+	case sc.Shape != nil && !set["users"]:
+		f.users = 0 // the shape gives the users; an open-model one the default pool
+	case f.rate > 0 && !set["users"]:
 		f.users = master.DefaultOpenPool
 	}
 	if err := f.validate(sc); err != nil {

@@ -3,6 +3,9 @@
 // users toward an absolute target at a spawn rate paced from the start of
 // each ramp, keeps the class mix of a Plan exactly, and stops users
 // gracefully (let the current task finish for up to the stop timeout).
+// It also runs the open model (SetArrivals): arrivals at a rate scheduled
+// from the test's start, each running one task on a free user of a
+// bounded pool, with latency measured from when the arrival was due.
 //
 // It does not aggregate statistics or decide when a test ends: users record
 // into the recorder they are given, and the caller sets targets and stops.
@@ -44,6 +47,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnDropped is called once per open-model arrival that found no free
+	// user (see SetArrivals), from the scheduler goroutine; may be nil.
+	OnDropped func()
 }
 
 // Runner spawns and stops users. Create it with New, start Run, then move
@@ -69,6 +75,7 @@ type Runner struct {
 	stopped   bool
 	runCtx    context.Context // set by Run
 	wg        sync.WaitGroup
+	open      openModel // the open model, from SetArrivals (arrivals.go)
 }
 
 type rampState struct {
@@ -167,6 +174,11 @@ func (r *Runner) SetTarget(n int, rate float64) {
 		n = m
 	}
 	r.mu.Lock()
+	if r.open.active {
+		r.mu.Unlock()
+		r.opts.Logger.Warn("the runner is in the open model: ignoring a target number of users")
+		return
+	}
 	r.classMode = false
 	r.target, r.rate = n, rate
 	r.ramp = rampState{start: r.opts.Now(), from: r.placedLocked()}
@@ -187,6 +199,11 @@ func (r *Runner) SetHost(host string) {
 // not named get none; unknown names are ignored with a warning.
 func (r *Runner) SetClassTargets(want map[string]int) {
 	r.mu.Lock()
+	if r.open.active {
+		r.mu.Unlock()
+		r.opts.Logger.Warn("the runner is in the open model: ignoring targets of users per class")
+		return
+	}
 	r.classMode = true
 	total := 0
 	for i, c := range r.classes {
@@ -273,10 +290,14 @@ func (r *Runner) ClassCounts() map[string]int {
 	return out
 }
 
-// Ramping reports whether the user count is still moving toward the target.
+// Ramping reports whether the user count is still moving toward the
+// target; in the open model, whether the arrival rate is still ramping.
 func (r *Runner) Ramping() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.open.active {
+		return r.openRampingLocked()
+	}
 	return r.placedLocked() != r.target
 }
 
@@ -285,6 +306,7 @@ func (r *Runner) Ramping() bool {
 func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.runCtx = ctx
+	r.startArrivalsLocked()
 	r.mu.Unlock()
 	defer r.wg.Wait()
 	defer r.stopAll()
@@ -315,7 +337,7 @@ func (r *Runner) Run(ctx context.Context) error {
 func (r *Runner) step(ctx context.Context) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stopped {
+	if r.stopped || r.open.active {
 		return -1
 	}
 	want, next := r.wantLocked()
@@ -366,7 +388,10 @@ func abs(n int) int {
 // Stop stops every user: each finishes its current task for up to the stop
 // timeout, then its requests are cancelled. It returns when all have ended
 // or ctx is done. Run keeps going; SetTarget can start users again.
+// In the open model, arrivals stop first and the open model ends:
+// SetArrivals starts a new schedule, SetTarget goes back to the closed one.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.stopArrivals()
 	r.mu.Lock()
 	r.classMode = true
 	r.target = 0
@@ -390,6 +415,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 }
 
 func (r *Runner) stopAll() {
+	r.stopArrivals()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
@@ -406,6 +432,12 @@ func (r *Runner) stopLastLocked(class int) {
 	us := r.byClass[class]
 	u := us[len(us)-1]
 	r.byClass[class] = us[:len(us)-1]
+	r.stopUser(u)
+}
+
+// stopUser stops u: at once, or after its current task for up to the stop
+// timeout.
+func (r *Runner) stopUser(u *user) {
 	u.softStop()
 	if r.opts.StopTimeout <= 0 {
 		u.hardStop()

@@ -20,10 +20,17 @@ type user struct {
 	hardStop context.CancelFunc
 	done     chan struct{}
 	exited   atomic.Bool
+	jobs     chan arrival // open model: the arrivals handed to it; nil in the closed model
 }
 
 // spawnLocked starts a user of class ci.
 func (r *Runner) spawnLocked(ctx context.Context, ci int) {
+	r.startLocked(ctx, ci, nil, (*user).run)
+}
+
+// startLocked adds a user of class ci to the running users and starts its
+// goroutine, which lives life.
+func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, life func(u *user, soft, hard context.Context)) {
 	cp := r.classes[ci]
 	id := r.nextID
 	r.nextID++
@@ -47,7 +54,7 @@ func (r *Runner) spawnLocked(ctx context.Context, ci int) {
 	}
 	hard, hardStop := context.WithCancel(ctx)
 	soft, softStop := context.WithCancel(hard)
-	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{})}
+	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{}), jobs: jobs}
 	r.byClass[ci] = append(r.byClass[ci], u)
 	r.wg.Add(1)
 	go func() {
@@ -56,7 +63,7 @@ func (r *Runner) spawnLocked(ctx context.Context, ci int) {
 		defer u.exited.Store(true)
 		defer hardStop()
 		defer client.Close()
-		u.run(soft, hard)
+		life(u, soft, hard)
 	}()
 }
 

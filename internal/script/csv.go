@@ -21,7 +21,7 @@ func (l *loader) csv(th *starlark.Thread, _ *starlark.Builtin, args starlark.Tup
 	if err := starlark.UnpackArgs("csv", args, kwargs, "path", &p, "header?", &header, "split?", &split); err != nil {
 		return nil, err
 	}
-	if current(th) != nil {
+	if current(th) != nil || th.Local(localShape) != nil {
 		return nil, fmt.Errorf("csv: data files are read at load time; call csv() at the top level of the script")
 	}
 	key, err := l.resolve(th, p)

@@ -50,6 +50,8 @@ type loader struct {
 	opts     *syntax.FileOptions
 	seq      uint32 // identity for task() values
 	share    Share
+
+	maxShapeSteps uint64 // bounds each call of shape(t); 0 means the default
 }
 
 func newLoader(o Options, read func(string) ([]byte, error), display func(string) string) *loader {
@@ -63,6 +65,8 @@ func newLoader(o Options, read func(string) ([]byte, error), display func(string
 		modules:  map[string]*module{},
 		keys:     map[string]string{},
 		opts:     fileOptions(),
+
+		maxShapeSteps: o.MaxShapeSteps,
 	}
 	l.predecl = starlark.StringDict{
 		"user":                starlark.NewBuiltin("user", l.user),
@@ -76,6 +80,8 @@ func newLoader(o Options, read func(string) ([]byte, error), display func(string
 		"env":                 starlark.NewBuiltin("env", l.eng.env),
 		"record":              starlark.NewBuiltin("record", record),
 		"stop_user":           starlark.NewBuiltin("stop_user", stopUser),
+		"stage":               starlark.NewBuiltin("stage", stage),
+		"threshold":           starlark.NewBuiltin("threshold", threshold),
 		"json":                json.Module,
 		"time":                time.Module,
 		"math":                math.Module,
@@ -110,7 +116,15 @@ func (l *loader) run(mainKey string) (*scenario.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &scenario.Scenario{Users: users, Options: opts, Files: l.files}, nil
+	shape, err := l.extractShape(mainKey, f, g)
+	if err != nil {
+		return nil, err
+	}
+	ths, err := l.extractThresholds(mainKey, f, g)
+	if err != nil {
+		return nil, err
+	}
+	return &scenario.Scenario{Users: users, Options: opts, Files: l.files, Shape: shape, Thresholds: ths}, nil
 }
 
 // exec compiles and runs one file and freezes its globals.

@@ -36,6 +36,10 @@ type Options struct {
 	// and its modules may take, so that a loop at the top level fails the
 	// load instead of hanging it; 0 means DefaultMaxLoadSteps.
 	MaxLoadSteps uint64
+	// MaxShapeSteps bounds the Starlark steps of each call of the script's
+	// shape(t), so that an endless loop there is an error the master
+	// reports instead of a hang; 0 means DefaultMaxShapeSteps.
+	MaxShapeSteps uint64
 	// Share is this process's share of the rows of csv(path, split=True):
 	// every Count-th row from Index. The zero value takes every row (the
 	// master, or a standalone run).

@@ -237,24 +237,32 @@ func stringList(fn, arg string, v starlark.Value) ([]string, error) {
 // at every call.
 func checkArity(what string, c starlark.Callable) error {
 	fn, ok := c.(*starlark.Function)
-	if !ok {
+	if !ok || takesOneArg(fn) {
 		return nil
 	}
-	b2i := func(b bool) int {
-		if b {
-			return 1
-		}
-		return 0
+	return fmt.Errorf("%s %s must take one argument, the user: def %s(u)", what, fn.Name(), fn.Name())
+}
+
+// takesOneArg reports whether fn can be called with exactly one
+// positional argument.
+func takesOneArg(fn *starlark.Function) bool {
+	npos := fn.NumParams() - fn.NumKwonlyParams()
+	if fn.HasVarargs() {
+		npos--
 	}
-	npos := fn.NumParams() - fn.NumKwonlyParams() - b2i(fn.HasVarargs()) - b2i(fn.HasKwargs())
+	if fn.HasKwargs() {
+		npos--
+	}
 	required := 0
-	for i := 0; i < npos+fn.NumKwonlyParams(); i++ {
+	for i := 0; i < npos; i++ {
 		if fn.ParamDefault(i) == nil {
 			required++
 		}
 	}
-	if (npos == 0 && !fn.HasVarargs()) || required > 1 {
-		return fmt.Errorf("%s %s must take one argument, the user: def %s(u)", what, fn.Name(), fn.Name())
+	for i := npos; i < npos+fn.NumKwonlyParams(); i++ {
+		if fn.ParamDefault(i) == nil {
+			return false
+		}
 	}
-	return nil
+	return (npos > 0 || fn.HasVarargs()) && required <= 1
 }

@@ -71,6 +71,7 @@ func newEngine(runID string, b *pb.Bundle, share script.Share, o *Options) (*eng
 	e.runner, err = runner.New(runner.Options{
 		Scenario: sc, NewClient: fac.NewClient, Recorder: e.col.For, Host: b.Host,
 		Tags: b.Tags, ExcludeTags: b.ExcludeTags, StopTimeout: e.stopTimeout, Seed: b.Seed, Logger: o.Logger,
+		OnDropped: func() { e.col.AddDropped(1) },
 	})
 	if err != nil {
 		e.removeTmp()
@@ -133,6 +134,12 @@ func (e *engine) apply(t *pb.Target, stopped chan<- uint64, log *slog.Logger) {
 			}
 			stopped <- t.Epoch
 		}()
+		return
+	}
+	if t.Open {
+		e.runner.SetArrivals(t.Rate, int(t.MaxUsers), time.Duration(t.RampMs)*time.Millisecond)
+		e.acked = t.Epoch
+		e.state = "running"
 		return
 	}
 	want := make(map[string]int, len(t.Users))

@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// An open-model test across workers sends the whole rate, split over the
+// workers and re-split when a third joins mid-test: the server sees
+// rate × time requests, no more, no less (± 2 %), and they all are counted.
+func TestOpenModelRateAcrossJoiningWorkers(t *testing.T) {
+	t.Parallel()
+	host, srv := startTarget(t)
+	out := filepath.Join(t.TempDir(), "summary.json")
+	m, web, addr := startMaster(t, "127.0.0.1:0", host+"/", "--rate", "300", "-u", "60", "-t", "6s",
+		"--expect-workers", "2", "--json", out)
+	startWorker(t, "w1", addr)
+	startWorker(t, "w2", addr)
+	deadline := time.Now().Add(30 * time.Second)
+	for s, _ := getStats(t, web); s.State != "running"; s, _ = getStats(t, web) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the open-model test never ran; state %q", s.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	startWorker(t, "w3", addr)
+	if code := m.exitCode(30 * time.Second); code != 0 {
+		t.Fatalf("master exited %d, want 0", code)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		DurationS float64 `json:"duration_s"`
+		Totals    struct {
+			Requests int64 `json:"requests"`
+		} `json:"totals"`
+		Workers []struct {
+			ID string `json:"id"`
+		} `json:"workers"`
+		Dropped int64 `json:"dropped_iterations"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	served := srv.Counts()["GET /"]
+	t.Logf("served %d in %.2f s with %d workers", served, sum.DurationS, len(sum.Workers))
+	if served < 1764 || served > 1836 {
+		t.Errorf("the server saw %d requests for 300/s over 6 s, want 1,800 ± 2%%", served)
+	}
+	if sum.Totals.Requests != served || sum.Dropped != 0 || len(sum.Workers) != 3 {
+		t.Errorf("master counted %d (served %d), %d dropped, %d workers; want equal, 0, 3", sum.Totals.Requests, served, sum.Dropped, len(sum.Workers))
+	}
+}
