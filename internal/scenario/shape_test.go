@@ -23,9 +23,9 @@ func TestStagesAt(t *testing.T) {
 		rate  float64
 		ok    bool
 	}{
-		{0, 100, 99.0 / 10, true},             // 100 users, the first at once: 99 more in 10 s
+		{0, 100, 99.0 / 10, true},              // 100 users, the first at once: 99 more in 10 s
 		{4 * time.Second, 100, 99.0 / 6, true}, // looked at late: faster, still done at 10 s
-		{10 * time.Second, 100, 0, true},      // hold
+		{10 * time.Second, 100, 0, true},       // hold
 		{29 * time.Second, 100, 0, true},
 		{30 * time.Second, 0, 99.0 / 5, true}, // down to 0 by 35 s
 		{35 * time.Second, 0, 0, false},       // over: the test ends
