@@ -64,7 +64,9 @@ type apiStats struct {
 	SpawnRate   float64 `json:"spawn_rate"`
 	// ArrivalRate is the open model's arrivals per second (0: closed).
 	ArrivalRate float64 `json:"arrival_rate"`
-	Host        string  `json:"host"`
+	// Shape says what the script's stages or shape(t) do now ("": none).
+	Shape string `json:"shape"`
+	Host  string `json:"host"`
 	// Started is RFC 3339, absent before the first test.
 	Started           string         `json:"started,omitempty"`
 	ElapsedS          float64        `json:"elapsed_s"`
@@ -157,7 +159,7 @@ func historyOf(snap stats.Snapshot) apiHistory {
 // statsOf builds the Stats object; meta gives the dropped iterations.
 func statsOf(snap stats.Snapshot, st master.Status, meta report.Meta) apiStats {
 	a := apiStats{
-		State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, SpawnRate: finite(st.SpawnRate), ArrivalRate: finite(st.ArrivalRate),
+		State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, SpawnRate: finite(st.SpawnRate), ArrivalRate: finite(st.ArrivalRate), Shape: st.Shape,
 		Host: st.Host, ElapsedS: finite(snap.Duration.Seconds()), RunTimeS: st.RunTime.Seconds(),
 		Total:      rowOf(snap.Total),
 		Endpoints:  make([]apiRow, 0, len(snap.Endpoints)),

@@ -45,7 +45,7 @@ var (
 		"p99": "number", "p999": "number", "max": "number",
 	}
 	apiStatsKeys = map[string]string{
-		"state": "string", "users": "number", "target_users": "number", "spawn_rate": "number", "arrival_rate": "number", "host": "string",
+		"state": "string", "users": "number", "target_users": "number", "spawn_rate": "number", "arrival_rate": "number", "shape": "string", "host": "string",
 		"started": "string", "elapsed_s": "number", "run_time_s": "number", "total": "object",
 		"endpoints": "array", "errors": "array", "exceptions": "array", "workers": "array",
 		"warnings": "array", "dropped_iterations": "number",
