@@ -159,6 +159,7 @@ func loop(ctx context.Context, cfg Config, live *report.Live, start time.Time) i
 			}
 			_ = live.Update(snap, report.Status{
 				State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, Dropped: snap.Dropped,
+				ArrivalRate: st.ArrivalRate, Shape: st.Shape,
 				Elapsed: now.Sub(start), RunTime: cfg.RunTime, Workers: len(st.Workers),
 			})
 		}

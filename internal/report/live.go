@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,8 @@ type Status struct {
 	RunTime     time.Duration // 0 when the run has no time limit
 	Dropped     int64         // open-model iterations that found no free user
 	Workers     int           // 0 hides the count (standalone)
+	ArrivalRate float64       // open model: arrivals per second (0: closed)
+	Shape       string        // what the load shape does now ("": none)
 }
 
 const (
@@ -115,8 +118,14 @@ func plainLine(snap stats.Snapshot, st Status) string {
 		"p95=" + fmtMs(t.Latency.P95) + "ms",
 		"p99=" + fmtMs(t.Latency.P99) + "ms",
 	}
+	if st.ArrivalRate > 0 {
+		fields = append(fields, "rate="+fmtRate(st.ArrivalRate)+"/s")
+	}
 	if st.Dropped > 0 {
 		fields = append(fields, "dropped="+fmtCount(st.Dropped))
+	}
+	if st.Shape != "" {
+		fields = append(fields, "shape="+strconv.Quote(st.Shape))
 	}
 	return sanitize(strings.Join(fields, " "))
 }
@@ -186,8 +195,14 @@ func statusLine(snap stats.Snapshot, st Status) string {
 	if st.Workers > 0 {
 		parts = append(parts, "workers "+fmt.Sprint(st.Workers))
 	}
+	if st.ArrivalRate > 0 {
+		parts = append(parts, "rate "+fmtRate(st.ArrivalRate)+"/s")
+	}
 	if st.Dropped > 0 {
 		parts = append(parts, "dropped "+fmtCount(st.Dropped))
+	}
+	if st.Shape != "" {
+		parts = append(parts, st.Shape)
 	}
 	return strings.Join(parts, gap)
 }
