@@ -112,7 +112,6 @@ const (
 	optDuration                   // "1m30s", or a number of seconds
 	optString
 	optList // a string or a list of strings, comma-joined
-	optRaw  // kept as JSON for whoever reads it later
 )
 
 // optionFlag maps an options key (underscores or dashes) to its flag.
@@ -134,15 +133,11 @@ func optionFlag(key string) (flag string, kind optionKind, ok bool) {
 		return "tags", optList, true
 	case "exclude_tags":
 		return "exclude-tags", optList, true
-	case "stages":
-		return "stages", optRaw, true
-	case "thresholds":
-		return "thresholds", optRaw, true
 	}
 	return "", 0, false
 }
 
-const knownOptions = "users, spawn_rate, run_time, host, rate, stop_timeout, tags, exclude_tags, stages, thresholds"
+const knownOptions = "users, spawn_rate, run_time, host, rate, stop_timeout, tags, exclude_tags"
 
 // extractOptions reads the optional `options` dict.
 func (l *loader) extractOptions(th *starlark.Thread, mainKey string, f *syntax.File, g starlark.StringDict) (map[string]string, error) {
@@ -169,6 +164,9 @@ func (l *loader) extractOptions(th *starlark.Thread, mainKey string, f *syntax.F
 			return nil, fail(fmt.Errorf("options keys must be strings, got %s", kv[0].Type()))
 		}
 		flag, kind, ok := optionFlag(k)
+		if k == "stages" || k == "thresholds" {
+			return nil, fail(fmt.Errorf("%q is not an option: write %s = [...] at the top level of the script", k, k))
+		}
 		if !ok {
 			return nil, fail(fmt.Errorf("unknown option %q; known options are %s", k, knownOptions))
 		}

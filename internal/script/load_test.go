@@ -157,13 +157,11 @@ users = user(name="U", tasks=[a])
 options = {
     "users": 10, "spawn_rate": 2.5, "run_time": "1m", "host": "http://127.0.0.1:8080",
     "rate": 100, "stop-timeout": 30, "tags": ["web", "api"], "exclude_tags": "slow",
-    "stages": [{"duration": "30s", "target": 10}], "thresholds": ["p95 < 500"],
 }
 `)
 	want := map[string]string{
 		"users": "10", "spawn-rate": "2.5", "run-time": "1m", "host": "http://127.0.0.1:8080",
 		"rate": "100", "stop-timeout": "30s", "tags": "web,api", "exclude-tags": "slow",
-		"stages": `[{"duration":"30s","target":10}]`, "thresholds": `["p95 < 500"]`,
 	}
 	if !reflect.DeepEqual(sc.Options, want) {
 		t.Errorf("options:\n got %v\nwant %v", sc.Options, want)
@@ -219,7 +217,9 @@ func TestLoadErrors(t *testing.T) {
 		{"weights in sequence", task + "s = sequence([task(a, weight=2)])\n", "weights have no meaning in a sequence"},
 		{"empty sequence", task + "s = sequence([])\n", "sequence: no tasks"},
 		{"unknown option", task + "users = user(name='U', tasks=[a])\noptions = {'userz': 1}\n",
-			`main.star:3:1: unknown option "userz"; known options are users, spawn_rate, run_time, host, rate, stop_timeout, tags, exclude_tags, stages, thresholds`},
+			`main.star:3:1: unknown option "userz"; known options are users, spawn_rate, run_time, host, rate, stop_timeout, tags, exclude_tags`},
+		{"stages as an option", task + "users = user(name='U', tasks=[a])\noptions = {'stages': []}\n",
+			`main.star:3:1: "stages" is not an option: write stages = [...] at the top level of the script`},
 		{"option type", task + "users = user(name='U', tasks=[a])\noptions = {'users': 'ten'}\n", `main.star:3:1: options["users"]: want an int >= 0, got "ten"`},
 		{"options not a dict", task + "users = user(name='U', tasks=[a])\noptions = [1]\n", "main.star:3:1: options must be a dict, got list"},
 		{"option twice", task + "users = user(name='U', tasks=[a])\noptions = {'spawn_rate': 1, 'spawn-rate': 2}\n", `option "spawn-rate" is given twice`},

@@ -46,10 +46,6 @@ func (l *loader) optionValue(th *starlark.Thread, kind optionKind, v starlark.Va
 		}
 		return strings.Join(list, ","), nil
 	default:
-		s, err := starlark.Call(th, l.eng.encode, starlark.Tuple{v}, nil)
-		if err != nil {
-			return "", err
-		}
-		return string(s.(starlark.String)), nil
+		return "", fmt.Errorf("option kind %d is unknown", kind)
 	}
 }
