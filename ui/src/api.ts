@@ -65,6 +65,10 @@ export interface Stats {
   users: number;
   target_users: number;
   spawn_rate: number;
+  /** Arrivals per second of an open-model test; 0 (or absent) for the closed model. */
+  arrival_rate?: number;
+  /** What the script's load shape does now, e.g. "stage 2 of 3: …"; "" or absent: none. */
+  shape?: string;
   host: string;
   started?: string;
   elapsed_s?: number;
@@ -91,12 +95,25 @@ export interface Point {
   failures: number;
 }
 
-/** The body of POST /api/v1/test: users is required, the rest optional. */
+/**
+ * The body of POST /api/v1/test: users is required, the rest optional.
+ * rate > 0 makes an open-model test with users as its pool of users.
+ */
 export interface TestRequest {
   users: number;
   spawn_rate?: number;
   host?: string;
   run_time?: string;
+  rate?: number;
+}
+
+/** One evaluated threshold of the summary (GET /api/v1/report.json). */
+export interface ThresholdResult {
+  expr: string;
+  value: number;
+  passed: boolean;
+  /** Why a verdict has no measurement behind it, e.g. "no requests to GET /x". */
+  note?: string;
 }
 
 /** The base of every API route, relative to the page. */
@@ -127,6 +144,24 @@ export function errorText(status: number, body: string): string {
   }
   if (trimmed !== "" && trimmed.length < 500) return trimmed;
   return `HTTP ${status}`;
+}
+
+/** getJSON fetches a JSON document of the API; signal cancels it. */
+export async function getJSON(path: string, signal?: AbortSignal): Promise<unknown> {
+  let resp: Response;
+  try {
+    resp = await fetch(apiBase + path, { signal, headers: { Accept: "application/json" } });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new APIError(`cannot reach the master: ${String(err)}`, 0);
+  }
+  const text = await resp.text();
+  if (!resp.ok) throw new APIError(errorText(resp.status, text), resp.status);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new APIError(`${path}: the answer is not JSON`, resp.status);
+  }
 }
 
 async function post(path: string, body?: unknown): Promise<unknown> {

@@ -40,7 +40,7 @@ export function App() {
             {tab === "failures" && <Failures errors={errors} />}
             {tab === "exceptions" && <Exceptions exceptions={exceptions} />}
             {tab === "workers" && <Workers workers={workers} />}
-            {tab === "downloads" && <Downloads />}
+            {tab === "downloads" && <Downloads state={stats.state} />}
           </>
         )}
         {/* Always mounted, so data-points counts while another tab is open. */}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { count, duration, mib, ms, percent, rate } from "./format";
+import { count, duration, mib, ms, percent, perSecond, rate } from "./format";
 
 describe("format", () => {
   it.each([
@@ -21,6 +21,11 @@ describe("format", () => {
     [duration(65.2), "1m05s"],
     [duration(3723), "1h02m03s"],
     [duration(-1), "–"],
+    [perSecond(300), "300/s"],
+    [perSecond(2.5), "2.5/s"],
+    [perSecond(0.125), "0.13/s"],
+    [perSecond(12000), "12,000/s"],
+    [perSecond(Number.POSITIVE_INFINITY), "–"],
   ])("%s is %s", (got, want) => {
     expect(got).toBe(want);
   });

@@ -4,6 +4,7 @@
 const intFmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const oneFmt = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const twoFmt = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const upToTwoFmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
 
 function finite(v: number | null | undefined): v is number {
   return typeof v === "number" && Number.isFinite(v);
@@ -26,6 +27,11 @@ export function ms(v: number | null | undefined): string {
 /** rate formats a per-second rate with one decimal. */
 export function rate(v: number | null | undefined): string {
   return finite(v) ? oneFmt.format(v) : "–";
+}
+
+/** perSecond formats an arrival rate as typed, with at most two decimals: "300/s", "2.5/s". */
+export function perSecond(v: number | null | undefined): string {
+  return finite(v) ? `${upToTwoFmt.format(v)}/s` : "–";
 }
 
 /** percent formats a ratio of failures to requests as a percentage: "1.5%". */

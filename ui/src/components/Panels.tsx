@@ -1,7 +1,9 @@
-// The smaller tabs: failures, script exceptions, workers and downloads.
+// The smaller tabs: failures, script exceptions, workers and downloads
+// (with the test's thresholds above the links).
 
-import { apiBase, type ErrorEntry, type ExceptionEntry, type Worker } from "../api";
+import { apiBase, type ErrorEntry, type ExceptionEntry, type State, type Worker } from "../api";
 import { count, mib, rate } from "../format";
+import { Thresholds } from "./Thresholds";
 
 /** Failures lists the groups of failed requests, most frequent first. */
 export function Failures({ errors }: { errors: ErrorEntry[] }) {
@@ -119,10 +121,11 @@ const downloads: readonly { testid: string; href: string; label: string; what: s
   { testid: "download-report-html", href: "report.html", label: "HTML report", what: "a self-contained report" },
 ];
 
-/** Downloads links the CSV files and reports. */
-export function Downloads() {
+/** Downloads shows the thresholds' verdicts and links the CSV files and reports. */
+export function Downloads({ state }: { state: State }) {
   return (
     <section class="panel">
+      <Thresholds state={state} />
       <ul class="downloads" data-testid="downloads">
         {downloads.map((d) => (
           <li key={d.testid}>

@@ -1,10 +1,12 @@
-// The start form (users, spawn rate, host, run time) and its smaller
-// sibling that edits a running test (users, spawn rate). Both POST
-// /api/v1/test and show the server's error text when it refuses.
+// The start form (users, arrival rate, spawn rate, host, run time) and its
+// smaller sibling that edits a running test (users, and the spawn rate or,
+// for an open-model test, the arrival rate). Both POST /api/v1/test and
+// show the server's error text when it refuses.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { startTest, type Stats, type TestRequest } from "../api";
-import { buildRequest } from "../formdata";
+import { perSecond } from "../format";
+import { buildRequest, opensModel, type FormContext } from "../formdata";
 
 interface Props {
   mode: "start" | "edit";
@@ -18,6 +20,7 @@ export function TestForm({ mode, stats, onClose }: Props) {
   const [spawnRate, setSpawnRate] = useState(String(stats?.spawn_rate || 1));
   const [host, setHost] = useState(stats?.host ?? "");
   const [runTime, setRunTime] = useState("");
+  const [rate, setRate] = useState("");
   const [error, setError] = useState("");
   const [sending, setSending] = useState(false);
   const first = useRef<HTMLInputElement>(null);
@@ -32,9 +35,16 @@ export function TestForm({ mode, stats, onClose }: Props) {
     return () => window.removeEventListener("keydown", onKey);
   }, [onClose]);
 
+  const currentRate = stats?.arrival_rate ?? 0;
+  const ctx: FormContext = { open: currentRate > 0 };
+  // A closed-model test is edited as before; only a new test or an
+  // open-model one offers the rate.
+  const showRate = mode === "start" || ctx.open === true;
+  const open = opensModel(mode, rate, ctx);
+
   const submit = async (e: Event) => {
     e.preventDefault();
-    const built = buildRequest(mode, { users, spawnRate, host, runTime });
+    const built = buildRequest(mode, { users, spawnRate, host, runTime, rate }, ctx);
     if (typeof built === "string") {
       setError(built);
       return;
@@ -57,7 +67,10 @@ export function TestForm({ mode, stats, onClose }: Props) {
       <form class="dialog" data-testid="test-form" onSubmit={submit} noValidate>
         <h2>{title}</h2>
         <label>
-          Number of users (peak concurrency)
+          <span>
+            {open ? "Max users (pool)" : "Number of users (peak concurrency)"}
+            {open && <span class="hint"> at most this many iterations at once</span>}
+          </span>
           <input
             ref={first}
             type="number"
@@ -70,13 +83,35 @@ export function TestForm({ mode, stats, onClose }: Props) {
             onInput={(e) => setUsers(e.currentTarget.value)}
           />
         </label>
-        <label>
-          Ramp up (users started/second)
+        {showRate && (
+          <label>
+            <span>
+              Arrival rate (iterations/s, open model){" "}
+              <span class="hint">{mode === "start" ? "optional; empty: closed model" : "empty: keep"}</span>
+            </span>
+            <input
+              type="text"
+              inputMode="decimal"
+              autoComplete="off"
+              data-testid="input-rate"
+              name="rate"
+              placeholder={mode === "start" ? "e.g. 50" : `keep ${perSecond(currentRate)}`}
+              value={rate}
+              onInput={(e) => setRate(e.currentTarget.value)}
+            />
+          </label>
+        )}
+        <label class={open ? "unused" : undefined}>
+          <span>
+            Ramp up (users started/second)
+            {open && <span class="hint"> not used by the open model</span>}
+          </span>
           <input
             type="number"
             min="0"
             step="any"
             inputMode="decimal"
+            disabled={open}
             data-testid="input-spawn-rate"
             name="spawn_rate"
             value={spawnRate}

@@ -1,9 +1,11 @@
 // The top bar: what is running where, how fast, and the buttons that
 // change it (Locust's layout: Start, or Edit/Stop/Reset, or New test).
+// An open-model test shows its arrival rate; a test that follows the
+// script's load shape shows what the shape does now and cannot be edited.
 
 import type { ComponentChildren } from "preact";
 import type { Stats } from "../api";
-import { count, duration, percent, rate } from "../format";
+import { count, duration, percent, perSecond, rate } from "../format";
 
 /** What the bar's buttons do. */
 export interface Actions {
@@ -25,6 +27,8 @@ export function TopBar({ stats, connected, busy, actions }: Props) {
   const state = stats?.state ?? "connecting";
   const total = stats?.total;
   const workers = stats?.workers?.length ?? 0;
+  const arrivalRate = stats?.arrival_rate ?? 0;
+  const shape = stats?.shape ?? "";
   return (
     <header class="topbar">
       <div class="brand">horde</div>
@@ -38,6 +42,11 @@ export function TopBar({ stats, connected, busy, actions }: Props) {
         <Fact label="Users" testid="users">
           {stats ? `${count(stats.users)}/${count(stats.target_users)}` : "–"}
         </Fact>
+        {arrivalRate > 0 && (
+          <Fact label="Rate" testid="arrival-rate">
+            {perSecond(arrivalRate)}
+          </Fact>
+        )}
         {workers > 0 && (
           <Fact label="Workers" testid="workers-count">
             {count(workers)}
@@ -55,9 +64,14 @@ export function TopBar({ stats, connected, busy, actions }: Props) {
             {stats.run_time_s ? ` / ${duration(stats.run_time_s)}` : ""}
           </Fact>
         )}
+        {shape !== "" && (
+          <Fact label="Shape" testid="shape" wide>
+            {shape}
+          </Fact>
+        )}
       </dl>
       <div class="buttons">
-        <Buttons state={stats?.state} busy={busy} actions={actions} />
+        <Buttons state={stats?.state} editable={shape === ""} busy={busy} actions={actions} />
         <span
           class={connected ? "conn conn-up" : "conn conn-down"}
           data-testid="connection"
@@ -81,7 +95,15 @@ function Fact(props: { label: string; testid: string; wide?: boolean; children: 
   );
 }
 
-function Buttons({ state, busy, actions }: { state?: string; busy: boolean; actions: Actions }) {
+interface ButtonsProps {
+  state?: string;
+  /** false for a shaped test: the server refuses to edit it. */
+  editable: boolean;
+  busy: boolean;
+  actions: Actions;
+}
+
+function Buttons({ state, editable, busy, actions }: ButtonsProps) {
   switch (state) {
     case "ready":
       return (
@@ -94,9 +116,11 @@ function Buttons({ state, busy, actions }: { state?: string; busy: boolean; acti
     case "stopping":
       return (
         <>
-          <button data-testid="edit-button" disabled={busy || state === "stopping"} onClick={actions.edit}>
-            Edit
-          </button>
+          {editable && (
+            <button data-testid="edit-button" disabled={busy || state === "stopping"} onClick={actions.edit}>
+              Edit
+            </button>
+          )}
           <button class="danger" data-testid="stop-button" disabled={busy || state === "stopping"} onClick={actions.stop}>
             Stop
           </button>
