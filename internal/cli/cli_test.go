@@ -91,6 +91,7 @@ type summary struct {
 		Note   string  `json:"note"`
 	} `json:"thresholds"`
 	DroppedIterations int64   `json:"dropped_iterations"`
+	Shape             string  `json:"shape"`
 	DurationS         float64 `json:"duration_s"`
 }
 

@@ -108,6 +108,9 @@ stages = [stage("3s", users=30), stage("2s", users=30), stage("2s", users=10)]
 	if s.UsersPeak != 30 {
 		t.Errorf("peak users %d, want 30", s.UsersPeak)
 	}
+	if s.Shape != "stages: all 3 done" {
+		t.Errorf("summary shape %q, want the stages' last word", s.Shape)
+	}
 	if s.DurationS < 6.5 || s.DurationS > 10 {
 		t.Errorf("the staged test took %.1f s, want about 7 (the stages' sum) then stop", s.DurationS)
 	}

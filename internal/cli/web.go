@@ -146,6 +146,7 @@ func interactive(ctx context.Context, env Env, m *master.Master, f *testFlags, w
 		return err
 	}
 	meta := headless.MetaOf(m.UsersPeak(), m.Status())
+	meta.Shape = m.ShapeDescription()
 	meta.Thresholds, _ = headless.Thresholds(f.parsed, snap)
 	if err := headless.WriteThresholds(env.Stdout, meta.Thresholds); err != nil {
 		return err

@@ -171,6 +171,7 @@ func writeReports(cfg Config, snap stats.Snapshot, peak int, st master.Status) e
 		return err
 	}
 	meta := MetaOf(peak, st)
+	meta.Shape = cfg.Master.ShapeDescription()
 	meta.Thresholds, _ = Thresholds(cfg.Thresholds, snap)
 	if err := WriteThresholds(cfg.Stdout, meta.Thresholds); err != nil {
 		return err

@@ -103,6 +103,7 @@ func (m *Master) resetTestLocked(now time.Time) {
 	m.agg.Reset(now)
 	m.agg.Start(now)
 	m.started, m.peak = now, 0
+	m.shape.desc = ""
 	for _, w := range m.workers {
 		w.reset = true
 	}

@@ -62,9 +62,11 @@ func (m *Master) followShape(now time.Time, first bool) {
 	sh := m.opts.Scenario.Shape
 	t, ok, err := sh.At(elapsed)
 	desc := sh.Describe(elapsed)
-	m.mu.Lock()
-	m.shape.desc = desc
-	m.mu.Unlock()
+	defer func() { // after applying: starting a test clears the last description
+		m.mu.Lock()
+		m.shape.desc = desc
+		m.mu.Unlock()
+	}()
 	switch {
 	case err != nil:
 		m.opts.Logger.Error("the load shape failed: stopping the test", "err", err)
@@ -103,12 +105,10 @@ func (m *Master) stopShape() {
 	m.Stop()
 }
 
-// ShapeDescription is what the load shape does now ("" without one).
+// ShapeDescription is the load shape's last word on what it does, kept
+// after the test ends for its summary ("" when the test had no shape).
 func (m *Master) ShapeDescription() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.shape.on {
-		return ""
-	}
 	return m.shape.desc
 }

@@ -31,6 +31,9 @@ type Summary struct {
 	DroppedIterations int64             `json:"dropped_iterations"`
 	// Warnings are one-time warnings of the run (e.g. endpoint names capped).
 	Warnings []string `json:"warnings"`
+	// Shape is the load shape's last description, e.g. "stages: all 3
+	// done" ("" when the test had no stages or shape function).
+	Shape string `json:"shape"`
 }
 
 // Totals is the aggregate over all endpoints.
@@ -91,6 +94,8 @@ type Meta struct {
 	Host       string
 	Workers    []WorkerInfo
 	Thresholds []ThresholdResult
+	// Shape is what the load shape last did ("" without one).
+	Shape string
 }
 
 // NewSummary builds the summary of a snapshot. Latencies are rounded to
@@ -115,6 +120,7 @@ func NewSummary(snap stats.Snapshot, meta Meta) Summary {
 		Workers:           make([]WorkerInfo, 0, len(meta.Workers)),
 		Thresholds:        make([]ThresholdResult, 0, len(meta.Thresholds)),
 		DroppedIterations: snap.Dropped,
+		Shape:             meta.Shape,
 		Warnings:          append(make([]string, 0, len(snap.Warnings)), snap.Warnings...),
 	}
 	for _, r := range snap.Endpoints {
