@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 DEMO_PORT ?= 8089
 
-.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test
+.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image
 
 all: build
 
@@ -46,6 +46,10 @@ bench:
 ## demo: the sample app, a master, two worker processes and the web UI running the tutorial's scenario.
 demo: build
 	bin/horde demo --web-port $(DEMO_PORT)
+
+## image: the container image horde:$(VERSION) and horde:latest, with docker or podman; nothing is pulled (docs/docker.md).
+image: build
+	VERSION=$(VERSION) scripts/image.sh -b bin/horde
 
 clean:
 	rm -rf bin

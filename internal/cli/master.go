@@ -76,13 +76,17 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	mctx, stopMaster := context.WithCancel(context.WithoutCancel(ctx))
 	mdone := make(chan struct{})
 	go func() { defer close(mdone); _ = m.Run(mctx) }()
-	defer func() { stopMaster(); <-mdone }()
 
-	addr, stopCluster, err := serveCluster(mctx, m, mf.bind, token, tlsCfg, log)
+	// The worker port outlives the master's loop, so that the master's
+	// last words — quit — reach the workers: they end with it.
+	addr, stopCluster, err := serveCluster(context.WithoutCancel(ctx), m, mf.bind, token, tlsCfg, log)
 	if err != nil {
+		stopMaster()
+		<-mdone
 		return err
 	}
 	defer stopCluster()
+	defer func() { stopMaster(); <-mdone }()
 	log.Info("worker port open", "addr", addr)
 	ws, err := serveWeb(mctx, m, wf, f.parsed, log)
 	if err != nil {

@@ -29,12 +29,12 @@ func TestContainerImageRunsDistributedTest(t *testing.T) {
 	eng := containerEngine(t)
 	version := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
 	img := buildImage(t, eng, version)
-	t.Logf("%s built %s in %v", eng.name, img, time.Since(began).Round(time.Millisecond))
+	t.Logf("%s built %s; %v since the test began", eng.name, img, time.Since(began).Round(time.Millisecond))
 	checkImageConfig(t, eng, img, version)
 	checkImageFiles(t, eng, img)
 
 	targetAddr, bind, web := freeAddr(t), freeAddr(t), freeAddr(t)
-	eng.run(t, "target", img, nil, nil, "target", "--addr", targetAddr)
+	_, _ = eng.run(t, "target", img, nil, nil, "target", "--addr", targetAddr)
 	waitHTTP(t, "http://"+targetAddr+"/_horde/counts", 30*time.Second)
 
 	out := t.TempDir()
@@ -42,17 +42,20 @@ func TestContainerImageRunsDistributedTest(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, webPort, _ := net.SplitHostPort(web)
-	m := eng.run(t, "master", img, []string{"-v", out + ":/out"}, []string{
+	m, master := eng.run(t, "master", img, []string{"-v", out + ":/out"}, []string{
 		"HORDE_MODE=master", "HORDE_SCRIPT=/examples/seed.star", "TARGET_HOST=http://" + targetAddr,
 		"HORDE_HEADLESS=true", "HORDE_USERS=10", "HORDE_SPAWN_RATE=100", "HORDE_RUN_TIME=3s",
 		"HORDE_EXPECT_WORKERS=2", "HORDE_EXPECT_WORKERS_MAX_WAIT=60s", "HORDE_BIND=" + bind,
 		"HORDE_WEB_HOST=127.0.0.1", "HORDE_WEB_PORT=" + webPort, "HORDE_AUTH_TOKEN=" + token,
 		"HORDE_JSON=/out/summary.json"})
 	waitHTTP(t, "http://"+web+"/stats/requests", 30*time.Second)
+	if uid := eng.processUser(t, master); uid != "65532" {
+		t.Errorf("the master runs as user %q in its container, want 65532", uid)
+	}
 	// Workers outlive the master (they wait for it to come back): the
 	// reconnect timeout bounds them, and the cleanup removes them.
 	for _, id := range []string{"w1", "w2"} {
-		eng.run(t, "worker-"+id, img, nil, []string{"HORDE_MODE=worker", "HORDE_MASTER=" + bind,
+		_, _ = eng.run(t, "worker-"+id, img, nil, []string{"HORDE_MODE=worker", "HORDE_MASTER=" + bind,
 			"HORDE_AUTH_TOKEN=" + token, "HORDE_ID=" + id, "HORDE_RECONNECT_TIMEOUT=30s"})
 	}
 
@@ -102,26 +105,19 @@ func (e engine) cmd(args ...string) ([]byte, error) {
 	return out, err
 }
 
-// buildImage builds a static horde and an image of it with scripts/image.sh,
-// under a tag of this test; the image is removed at the end.
+// buildImage builds an image of a static horde with scripts/image.sh,
+// under a tag of this test, labelled with version; the image is removed
+// at the end.
 func buildImage(t *testing.T, eng engine, version string) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "horde")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin,
-		"-ldflags", "-s -w -X github.com/horde-load/horde/internal/cli.Version="+version, "./cmd/horde")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building a static horde: %v\n%s", err, out)
-	}
 	img := "localhost/horde-e2e:" + version
-	script := exec.Command(filepath.Join(root, "scripts", "image.sh"), "-b", bin, "-t", img)
+	script := exec.Command(filepath.Join(root, "scripts", "image.sh"), "-b", staticHorde(t, root), "-t", img)
 	script.Dir = root
-	script.Env = append(os.Environ(), "ENGINE="+eng.name)
+	script.Env = append(os.Environ(), "ENGINE="+eng.name, "VERSION="+version)
 	t.Cleanup(func() {
 		if _, err := eng.cmd("rmi", "-f", img); err != nil {
 			t.Logf("removing the test image: %v", err)
@@ -131,6 +127,28 @@ func buildImage(t *testing.T, eng engine, version string) string {
 		t.Fatalf("scripts/image.sh: %v\n%s", err, out)
 	}
 	return img
+}
+
+// staticHorde returns a horde binary that runs on an empty base image: the
+// package's own if it was built with CGO_ENABLED=0, else a new build. That
+// build leaves out -trimpath (which make build uses) so that it shares the
+// build cache with TestMain's: a cold -trimpath build takes minutes here.
+func staticHorde(t *testing.T, root string) string {
+	t.Helper()
+	if out, err := exec.Command("go", "version", "-m", hordeBin).Output(); err == nil &&
+		strings.Contains(string(out), "CGO_ENABLED=0") {
+		return hordeBin
+	}
+	bin := filepath.Join(t.TempDir(), "horde")
+	build := exec.Command("go", "build", "-ldflags", "-s -w", "-o", bin, "./cmd/horde")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	began := time.Now()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building a static horde: %v\n%s", err, out)
+	}
+	t.Logf("built a static horde in %v", time.Since(began).Round(time.Millisecond))
+	return bin
 }
 
 // checkImageConfig asserts what `docker inspect` shows a user: nonroot,
@@ -215,7 +233,8 @@ func checkImageFiles(t *testing.T, eng engine, img string) {
 // run starts a container of img in the foreground with the host network,
 // a unique name and --rm, and removes it at the end of the test whatever
 // happened. Its output is the proc's output; its exit code the proc's.
-func (e engine) run(t *testing.T, role, img string, flags, env []string, args ...string) *proc {
+// It returns the container's name too.
+func (e engine) run(t *testing.T, role, img string, flags, env []string, args ...string) (*proc, string) {
 	t.Helper()
 	name := containerName(role)
 	all := append([]string{"run", "--rm", "--name", name, "--network", "host"}, e.runFlags...)
@@ -234,7 +253,26 @@ func (e engine) run(t *testing.T, role, img string, flags, env []string, args ..
 		}
 		_, _ = e.cmd(rm...)
 	})
-	return p
+	return p, name
+}
+
+// processUser is the user (a uid: the image has no /etc/passwd) of the
+// main process of the running container name.
+func (e engine) processUser(t *testing.T, name string) string {
+	t.Helper()
+	args := []string{"top", name, "user"} // podman's descriptor: no ps(1) in the image
+	if e.name == "docker" {
+		args = []string{"top", name, "-o", "uid"} // ps(1) on the host
+	}
+	out, err := e.cmd(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(strings.TrimSpace(string(out)))
+	if len(lines) < 2 {
+		t.Fatalf("%s top: %q", e.name, out)
+	}
+	return lines[len(lines)-1]
 }
 
 // startCmd runs cmd as a proc of the test, as start does for horde.

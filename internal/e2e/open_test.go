@@ -17,8 +17,7 @@ func TestOpenModelRateAcrossJoiningWorkers(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "summary.json")
 	m, web, addr := startMaster(t, "127.0.0.1:0", host+"/", "--rate", "300", "-u", "60", "-t", "6s",
 		"--expect-workers", "2", "--json", out)
-	startWorker(t, "w1", addr)
-	startWorker(t, "w2", addr)
+	workers := []*proc{startWorker(t, "w1", addr), startWorker(t, "w2", addr)}
 	deadline := time.Now().Add(30 * time.Second)
 	for s, _ := getStats(t, web); s.State != "running"; s, _ = getStats(t, web) {
 		if time.Now().After(deadline) {
@@ -27,9 +26,15 @@ func TestOpenModelRateAcrossJoiningWorkers(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second)
-	startWorker(t, "w3", addr)
+	workers = append(workers, startWorker(t, "w3", addr))
 	if code := m.exitCode(30 * time.Second); code != 0 {
 		t.Fatalf("master exited %d, want 0", code)
+	}
+	// A master that ends tells its workers to quit: they end with it.
+	for _, w := range workers {
+		if code := w.exitCode(10 * time.Second); code != 0 {
+			t.Errorf("worker %s exited %d after the master ended, want 0", w.name, code)
+		}
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {

@@ -181,6 +181,7 @@ func (m *Master) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			m.quitAll("master shutting down")
+			m.waitDetached(quitWait)
 			return nil
 		case <-m.wake:
 		case <-timer.C:

@@ -276,6 +276,36 @@ func (m *Master) dispatch() time.Duration {
 	return next
 }
 
+// quitWait bounds how long a master that shuts down waits for its
+// workers to receive the quit and hang up, so that they end with it (as
+// Locust's do) instead of waiting for a master that is gone.
+const quitWait = 3 * time.Second
+
+// waitDetached waits until no worker is connected, for at most d.
+func (m *Master) waitDetached(d time.Duration) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		m.mu.Lock()
+		connected := 0
+		for _, w := range m.workers {
+			if w.out != nil {
+				connected++
+			}
+		}
+		ch := m.changed
+		m.mu.Unlock()
+		if connected == 0 {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
 func (m *Master) quitAll(reason string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
