@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 DEMO_PORT ?= 8089
 
-.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image
+.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test
 
 all: build
 
@@ -21,7 +21,11 @@ build: ui
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/horde ./cmd/horde
 
 ## test: what CI runs — vet, the race-enabled test suite, every fuzz target briefly, benchmarks once.
-test: vet race fuzz bench-smoke ui-test
+test: vet race fuzz bench-smoke ui-test deploy-test
+
+## deploy-test: render and check deploy/ (kustomize, Helm chart) — its own module in deploy/test.
+deploy-test:
+	cd deploy/test && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
