@@ -28,4 +28,13 @@ for pkg in $(go list ./...); do
 		done
 	done
 done
+# Nested modules with fuzz targets of their own.
+for mod in deploy/test; do
+	for fz in $(cd "$mod" && go test -list '^Fuzz' . | grep '^Fuzz' || true); do
+		echo "== fuzz $mod $fz ($fuzztime)"
+		if ! (cd "$mod" && go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$fuzztime" .); then
+			status=1
+		fi
+	done
+done
 exit $status

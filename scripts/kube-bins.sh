@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kube-bins.sh [DIR] — builds the etcd and kube-apiserver that the Kubernetes
-# API tests (tools/kube/apitest) run, from the versions pinned in
+# API tests (deploy/test) run, from the versions pinned in
 # tools/kube/go.mod, into DIR (default: .cache/kube/bin at the repo root).
 #
 # DIR is laid out the way envtest expects KUBEBUILDER_ASSETS: it holds `etcd`

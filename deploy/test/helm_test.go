@@ -31,13 +31,43 @@ func TestHelmTemplate(t *testing.T) {
 	helm := helmBinary(t)
 	d := newDecoder(t)
 	rt := readRoutes(t)
-	root := repoRoot(t)
-	tests := []struct {
-		name     string
-		args     []string
-		external []string
-		check    func(t *testing.T, r rendering)
-	}{
+	for _, tc := range helmCases(repoRoot(t)) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := helmTemplate(t, helm, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := d.decode(bytes.NewReader(out))
+			if err != nil {
+				t.Fatalf("strict decoding: %v", err)
+			}
+			ext := map[string]bool{}
+			for _, e := range tc.external {
+				ext[e] = true
+			}
+			checks{routes: rt, external: ext}.run(t, r)
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+		})
+	}
+}
+
+// helmCase is one combination of values a user picks: the helm template
+// arguments, the objects they name that the user creates (external), and
+// what the chart must render beyond the common checks.
+type helmCase struct {
+	name     string
+	args     []string
+	external []string
+	check    func(t *testing.T, r rendering)
+}
+
+// helmCases are the value sets that TestHelmTemplate checks and
+// TestRenderedManifestsOnAPIServer applies; root is horde's repository.
+func helmCases(root string) []helmCase {
+	return []helmCase{
 		{"defaults", nil, nil, func(t *testing.T, r rendering) {
 			checkDeployments(t, r, 7)
 			checkScriptIsTheExample(t, r)
@@ -124,27 +154,6 @@ func TestHelmTemplate(t *testing.T) {
 		{"three workers", []string{"--set", "worker.replicas=3"}, nil, func(t *testing.T, r rendering) {
 			checkDeployments(t, r, 3)
 		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			out, err := helmTemplate(t, helm, tc.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := d.decode(bytes.NewReader(out))
-			if err != nil {
-				t.Fatalf("strict decoding: %v", err)
-			}
-			ext := map[string]bool{}
-			for _, e := range tc.external {
-				ext[e] = true
-			}
-			checks{routes: rt, external: ext}.run(t, r)
-			if tc.check != nil {
-				tc.check(t, r)
-			}
-		})
 	}
 }
 

@@ -165,9 +165,9 @@ type smEndpoint struct {
 	} `json:"basicAuth,omitempty"`
 }
 
-// renderKustomize builds the kustomization in dir in process, as
-// `kubectl kustomize dir` does, and decodes every object.
-func renderKustomize(t testing.TB, d *decoder, dir string) rendering {
+// kustomizeYAML builds the kustomization in dir in process, as
+// `kubectl kustomize dir` does, and returns the YAML stream.
+func kustomizeYAML(t testing.TB, dir string) []byte {
 	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
@@ -178,7 +178,14 @@ func renderKustomize(t testing.TB, d *decoder, dir string) rendering {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := d.decode(bytes.NewReader(out))
+	return out
+}
+
+// renderKustomize builds the kustomization in dir (see kustomizeYAML) and
+// decodes every object.
+func renderKustomize(t testing.TB, d *decoder, dir string) rendering {
+	t.Helper()
+	r, err := d.decode(bytes.NewReader(kustomizeYAML(t, dir)))
 	if err != nil {
 		t.Fatalf("kustomize build %s: strict decoding: %v", dir, err)
 	}

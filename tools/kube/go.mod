@@ -1,5 +1,5 @@
 // Pins the kube-apiserver and etcd that scripts/kube-bins.sh builds for the
-// Kubernetes API tests (tools/kube/apitest). Separate from horde's own module so
+// Kubernetes API tests (deploy/test). Separate from horde's own module so
 // that its hundreds of dependencies never reach horde's go.mod.
 module github.com/horde-load/horde/tools/kube
 
