@@ -72,7 +72,12 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 				return errQuit
 			}
 		case epoch := <-stopped:
-			e.state, e.acked = "stopped", epoch
+			// Stops may finish out of order (a second stop while the
+			// first still waits for users), and a newer target may have
+			// come meanwhile: only a newer epoch counts.
+			if epoch > e.acked {
+				e.state, e.acked = "stopped", epoch
+			}
 			if err := o.sendStats(s, e, false); err != nil {
 				return err
 			}
