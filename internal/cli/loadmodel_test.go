@@ -93,7 +93,7 @@ def index(u):
     u.get("/")
 
 users = [user(name="U", tasks=[index], wait=constant(0.5))]
-stages = [stage("3s", users=30), stage("2s", users=30), stage("2s", users=10)]
+stages = [stage("3s", users=30), stage("2s", users=30), stage("2s", users=10), stage("2s", users=10)]
 `
 	if err := os.WriteFile(script, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
@@ -108,11 +108,11 @@ stages = [stage("3s", users=30), stage("2s", users=30), stage("2s", users=10)]
 	if s.UsersPeak != 30 {
 		t.Errorf("peak users %d, want 30", s.UsersPeak)
 	}
-	if s.Shape != "stages: all 3 done" {
+	if s.Shape != "stages: all 4 done" {
 		t.Errorf("summary shape %q, want the stages' last word", s.Shape)
 	}
-	if s.DurationS < 6.5 || s.DurationS > 10 {
-		t.Errorf("the staged test took %.1f s, want about 7 (the stages' sum) then stop", s.DurationS)
+	if s.DurationS < 8.5 || s.DurationS > 12 {
+		t.Errorf("the staged test took %.1f s, want about 9 (the stages' sum) then stop", s.DurationS)
 	}
 	hist, err := os.ReadFile(csv + "_stats_history.csv")
 	if err != nil {
