@@ -29,7 +29,7 @@ func TestOpenModelRateIsServed(t *testing.T) {
 	t.Parallel()
 	host, logPath := startNginx(t, nginxOrSkip(t))
 	out := filepath.Join(t.TempDir(), "s.json")
-	r := horde(t, nil, "run", host+"/", "--rate", "500", "-u", "100", "-t", "10s", "--headless", "--json", out)
+	r := horde(t, nil, "run", host+"/", "--rate", "500", "-t", "10s", "--headless", "--json", out)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -41,8 +41,11 @@ func TestOpenModelRateIsServed(t *testing.T) {
 	if s.Totals.Requests != served {
 		t.Errorf("horde counted %d, nginx served %d", s.Totals.Requests, served)
 	}
-	if s.DroppedIterations != 0 {
-		t.Errorf("%d iterations dropped against a fast server with 100 users", s.DroppedIterations)
+	// A loaded machine (CI runs everything in parallel under -race) can
+	// starve the generator for a moment; arrivals it could not place are
+	// counted, never silently lost.
+	if n := served + s.DroppedIterations; n < 4950 || n > 5050 {
+		t.Errorf("served %d + dropped %d = %d arrivals, want 5,000 ± 1%%", served, s.DroppedIterations, n)
 	}
 }
 
