@@ -15,7 +15,7 @@ func TestOpenModelRateAcrossJoiningWorkers(t *testing.T) {
 	t.Parallel()
 	host, srv := startTarget(t)
 	out := filepath.Join(t.TempDir(), "summary.json")
-	m, web, addr := startMaster(t, "127.0.0.1:0", host+"/", "--rate", "300", "-u", "60", "-t", "6s",
+	m, web, addr := startMaster(t, "127.0.0.1:0", host+"/", "--rate", "300", "-u", "300", "-t", "6s",
 		"--expect-workers", "2", "--json", out)
 	workers := []*proc{startWorker(t, "w1", addr), startWorker(t, "w2", addr)}
 	deadline := time.Now().Add(30 * time.Second)
@@ -55,10 +55,12 @@ func TestOpenModelRateAcrossJoiningWorkers(t *testing.T) {
 	}
 	served := srv.Counts()["GET /"]
 	t.Logf("served %d in %.2f s with %d workers", served, sum.DurationS, len(sum.Workers))
-	if served < 1764 || served > 1836 {
-		t.Errorf("the server saw %d requests for 300/s over 6 s, want 1,800 ± 2%%", served)
+	// Arrivals a starved generator could not place are counted as
+	// dropped, never lost: served + dropped is the schedule.
+	if n := served + sum.Dropped; served < 1764 || n > 1836 {
+		t.Errorf("the server saw %d requests (+ %d dropped) for 300/s over 6 s, want 1,800 ± 2%%", served, sum.Dropped)
 	}
-	if sum.Totals.Requests != served || sum.Dropped != 0 || len(sum.Workers) != 3 {
-		t.Errorf("master counted %d (served %d), %d dropped, %d workers; want equal, 0, 3", sum.Totals.Requests, served, sum.Dropped, len(sum.Workers))
+	if sum.Totals.Requests != served || len(sum.Workers) != 3 {
+		t.Errorf("master counted %d (served %d) from %d workers; want equal, 3", sum.Totals.Requests, served, len(sum.Workers))
 	}
 }
