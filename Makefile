@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 DEMO_PORT ?= 8089
 
-.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins
+.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins bench-compare
 
 all: build
 
@@ -54,6 +54,11 @@ bench-smoke:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+## bench-compare: horde side by side with wrk, hey, vegeta, k6 and Locust against a local nginx (bench/README.md).
+bench-compare: build
+	bench/install.sh
+	bench/run.sh
 
 ## demo: the sample app, a master, two worker processes and the web UI running the tutorial's scenario.
 demo: build

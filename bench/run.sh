@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: horde (URL mode and scripted) against wrk, hey,
+# vegeta, k6 and Locust FastHttpUser, all hitting one nginx on 127.0.0.1.
+# nginx is pinned to CPU 1, every load generator to CPU 0. Prints one
+# Markdown table. Usage: bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNS]
+set -euo pipefail
+
+DUR=10 ROUNDS=2 CONNS=50
+usage() { echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-c CONNS]" >&2; exit 2; }
+while getopts "d:r:c:h" opt; do
+	case "$opt" in
+	d) DUR=$OPTARG ;;
+	r) ROUNDS=$OPTARG ;;
+	c) CONNS=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+for v in "$DUR" "$ROUNDS" "$CONNS"; do [[ $v =~ ^[1-9][0-9]*$ ]] || usage; done
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$BENCH_DIR")"
+HORDE="$ROOT/bin/horde"
+if command -v go >/dev/null 2>&1; then
+	GOBIN_DIR="$(go env GOBIN)"
+	PATH="$PATH:${GOBIN_DIR:-$(go env GOPATH)/bin}"
+fi
+PATH="$PATH:/usr/sbin:/sbin"
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "run.sh: $TIME missing: run bench/install.sh" >&2; exit 1; }
+command -v nginx >/dev/null || { echo "run.sh: nginx missing: run bench/install.sh" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "run.sh: python3 missing" >&2; exit 1; }
+[ -x "$HORDE" ] || make -C "$ROOT" build >&2
+
+TMP="$(mktemp -d /tmp/horde-bench.XXXXXX)"
+NGINX_PID=""
+cleanup() {
+	if [ -n "$NGINX_PID" ]; then
+		kill "$NGINX_PID" 2>/dev/null || true
+		wait "$NGINX_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+URL="http://127.0.0.1:$PORT"
+cat >"$TMP/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 10000000;
+	client_body_temp_path $TMP/body;
+	proxy_temp_path $TMP/proxy;
+	fastcgi_temp_path $TMP/fastcgi;
+	uwsgi_temp_path $TMP/uwsgi;
+	scgi_temp_path $TMP/scgi;
+	server {
+		listen 127.0.0.1:$PORT;
+		location / { default_type text/plain; return 200 "hello\n"; }
+	}
+}
+CONF
+taskset -c 1 nginx -p "$TMP" -c "$TMP/nginx.conf" 2>"$TMP/nginx-start.log" &
+NGINX_PID=$!
+deadline=$((SECONDS + 10))
+until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
+	if ((SECONDS > deadline)) || ! kill -0 "$NGINX_PID" 2>/dev/null; then
+		echo "run.sh: nginx did not start:" >&2
+		cat "$TMP/nginx-start.log" "$TMP/nginx-error.log" >&2 2>/dev/null || true
+		exit 1
+	fi
+	sleep 0.1
+done
+
+RESULTS="$TMP/results.tsv" # tool round rps p50ms p99ms rssKiB
+: >"$RESULTS"
+
+# measure NAME -- CMD...: runs CMD on CPU 0 under time -v; output in $TMP/NAME.out.
+measure() {
+	local name=$1
+	shift 2
+	"$TIME" -v -o "$TMP/$name.time" taskset -c 0 "$@" >"$TMP/$name.out" 2>&1 ||
+		echo "run.sh: $name exited non-zero (output below)" >&2
+}
+rss_kib() { awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/$1.time" 2>/dev/null || true; }
+record() { # tool round rps p50 p99
+	local rss
+	rss="$(rss_kib "$1")"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${3:--}" "${4:--}" "${5:--}" "${rss:--}" >>"$RESULTS"
+	if [ -z "${3:-}" ] || [ "$3" = "-" ]; then tail -20 "$TMP/$1.out" >&2; fi
+}
+# to_ms VALUE UNIT-SUFFIXED (wrk style: 310.00us, 1.20ms, 1.05s)
+to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'; }
+
+run_wrk() {
+	measure wrk -- wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$URL/"
+	local o="$TMP/wrk.out"
+	record wrk "$1" "$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$o")" \
+		"$(to_ms "$(awk '$1=="50%" {print $2}' "$o")")" "$(to_ms "$(awk '$1=="99%" {print $2}' "$o")")"
+}
+# hey prints its percentiles as "50%% in 0.0003 secs" (a doubled %); both forms are accepted.
+run_hey() {
+	measure hey -- hey -z "${DUR}s" -c "$CONNS" "$URL/"
+	local o="$TMP/hey.out"
+	record hey "$1" "$(awk '/Requests\/sec:/ {printf "%.0f", $2}' "$o")" \
+		"$(awk '($1=="50%" || $1=="50%%") && $2=="in" {printf "%.3f", $3*1000}' "$o")" \
+		"$(awk '($1=="99%" || $1=="99%%") && $2=="in" {printf "%.3f", $3*1000}' "$o")"
+}
+run_vegeta() {
+	echo "GET $URL/" >"$TMP/targets"
+	measure vegeta -- vegeta attack -targets="$TMP/targets" -rate=0 -workers="$CONNS" \
+		-max-workers="$CONNS" -duration="${DUR}s" -output="$TMP/vegeta.bin"
+	vegeta report -type=json "$TMP/vegeta.bin" >"$TMP/vegeta.json" 2>>"$TMP/vegeta.out" || true
+	# shellcheck disable=SC2046
+	record vegeta "$1" $(python3 - "$TMP/vegeta.json" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    l = r["latencies"]
+    print("%.0f %.3f %.3f" % (r["throughput"], l["50th"] / 1e6, l["99th"] / 1e6))
+except Exception:
+    print("- - -")
+PY
+)
+}
+run_k6() {
+	measure k6 -- k6 run --no-usage-report --quiet --vus "$CONNS" --duration "${DUR}s" \
+		--summary-trend-stats "med,p(99)" --summary-export "$TMP/k6.json" \
+		-e BASE_URL="$URL" "$BENCH_DIR/k6.js"
+	# shellcheck disable=SC2046
+	record k6 "$1" $(python3 - "$TMP/k6.json" <<'PY'
+import json, sys
+try:
+    m = json.load(open(sys.argv[1]))["metrics"]
+    d = m["http_req_duration"]
+    print("%.0f %.3f %.3f" % (m["http_reqs"]["rate"], d["med"], d["p(99)"]))
+except Exception:
+    print("- - -")
+PY
+)
+}
+run_locust() {
+	measure locust -- locust -f "$BENCH_DIR/locustfile.py" --headless -u "$CONNS" -r "$CONNS" \
+		-t "${DUR}s" --only-summary -H "$URL" --csv "$TMP/locust"
+	# shellcheck disable=SC2046
+	record locust "$1" $(python3 - "$TMP/locust_stats.csv" <<'PY'
+import csv, sys
+try:
+    for row in csv.DictReader(open(sys.argv[1])):
+        if row["Name"] == "Aggregated":
+            print("%.0f %s %s" % (float(row["Requests/s"]), row["50%"], row["99%"]))
+            break
+    else:
+        print("- - -")
+except Exception:
+    print("- - -")
+PY
+)
+}
+horde_record() { # name round
+	# shellcheck disable=SC2046
+	record "$1" "$2" $(python3 - "$TMP/$1.json" <<'PY'
+import json, sys
+try:
+    t = json.load(open(sys.argv[1]))["totals"]
+    l = t["latency_ms"]
+    print("%.0f %.3f %.3f" % (t["rps"], l["p50"], l["p99"]))
+except Exception:
+    print("- - -")
+PY
+)
+}
+run_horde_url() {
+	rm -f "$TMP/horde-url.json"
+	measure horde-url -- "$HORDE" run "$URL/" -u "$CONNS" -r 1000 -t "${DUR}s" --headless \
+		--print-interval 1h --json "$TMP/horde-url.json"
+	horde_record horde-url "$1"
+}
+run_horde_script() {
+	rm -f "$TMP/horde-script.json"
+	measure horde-script -- "$HORDE" run "$BENCH_DIR/get.star" -H "$URL" -u "$CONNS" -r 1000 \
+		-t "${DUR}s" --headless --print-interval 1h --json "$TMP/horde-script.json"
+	horde_record horde-script "$1"
+}
+
+TOOLS=(wrk hey vegeta k6 locust horde-url horde-script)
+declare -A BIN=([wrk]=wrk [hey]=hey [vegeta]=vegeta [k6]=k6 [locust]=locust
+	[horde-url]="$HORDE" [horde-script]="$HORDE")
+declare -A FN=([wrk]=run_wrk [hey]=run_hey [vegeta]=run_vegeta [k6]=run_k6 [locust]=run_locust
+	[horde-url]=run_horde_url [horde-script]=run_horde_script)
+for ((round = 1; round <= ROUNDS; round++)); do
+	for t in "${TOOLS[@]}"; do
+		if ! command -v "${BIN[$t]}" >/dev/null 2>&1; then
+			((round == 1)) && printf '%s\t-\tnot installed\t-\t-\t-\n' "$t" >>"$RESULTS"
+			continue
+		fi
+		echo "run.sh: round $round/$ROUNDS: $t (${DUR}s)" >&2
+		"${FN[$t]}" "$round"
+	done
+done
+
+cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+gov="$(go version 2>/dev/null | awk '{print $3}')"
+echo
+echo "Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), ${gov:-no go}; $(date -u +%F)."
+echo "nginx $(nginx -v 2>&1 | sed 's|.*/||') on CPU 1; each generator on CPU 0; $CONNS connections/users, ${DUR}s per run."
+echo
+awk -F'\t' -v conns="$CONNS" '
+function fmt(x) { return x }
+{
+	tool[NR] = $1; round[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; rss[NR] = $6
+	if ($3 ~ /^[0-9.]+$/) { sum[$1] += $3; n[$1]++ }
+	if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 }
+}
+END {
+	print "| tool | round | req/s | p50 ms | p99 ms | peak RSS MiB |"
+	print "|---|---|---:|---:|---:|---:|"
+	for (i = 1; i <= NR; i++) {
+		m = (rss[i] ~ /^[0-9]+$/) ? sprintf("%.1f", rss[i] / 1024) : "-"
+		printf "| %s | %s | %s | %s | %s | %s |\n", tool[i], round[i], rps[i], p50[i], p99[i], m
+	}
+	s = n["horde-script"] ? sum["horde-script"] / n["horde-script"] : 0
+	u = n["horde-url"] ? sum["horde-url"] / n["horde-url"] : 0
+	target["wrk"] = "scripted >= 0.6, URL >= 0.8"; target["vegeta"] = ">= 2"
+	target["k6"] = ">= 4"; target["locust"] = ">= 8"; target["hey"] = "-"
+	print ""
+	print "| peer | peer mean req/s | horde scripted / peer | horde URL / peer | target (DESIGN.md 4) |"
+	print "|---|---:|---:|---:|---|"
+	for (j = 1; j <= k; j++) {
+		t = order[j]
+		if (t ~ /^horde/) continue
+		if (!n[t]) { printf "| %s | not installed | - | - | %s |\n", t, target[t]; continue }
+		pm = sum[t] / n[t]
+		printf "| %s | %.0f | %s | %s | %s |\n", t, pm, s ? sprintf("%.2f", s / pm) : "-", u ? sprintf("%.2f", u / pm) : "-", target[t]
+	}
+}' "$RESULTS"
