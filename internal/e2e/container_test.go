@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"archive/tar"
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -278,25 +277,7 @@ func (e engine) processUser(t *testing.T, name string) string {
 // startCmd runs cmd as a proc of the test, as start does for horde.
 func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, cmd: cmd, done: make(chan struct{})}
-	r, w := io.Pipe()
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.out.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-		}
-	}()
-	go func() {
-		p.err = cmd.Wait()
-		w.Close()
-		close(p.done)
-	}()
+	p := launch(t, name, cmd)
 	t.Cleanup(func() {
 		select {
 		case <-p.done:

@@ -54,12 +54,27 @@ type proc struct {
 	err  error
 }
 
-// start runs horde with args and extra environment.
+// start runs horde with args and extra environment; it is killed when
+// the test ends.
 func start(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, done: make(chan struct{})}
-	p.cmd = exec.Command(hordeBin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
+	cmd := exec.Command(hordeBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := launch(t, name, cmd)
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("--- output of %s:\n%s", name, p.output())
+		}
+	})
+	return p
+}
+
+// launch starts cmd and collects its output; the caller arranges its end.
+func launch(t *testing.T, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, cmd: cmd, done: make(chan struct{})}
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {
@@ -78,13 +93,6 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 		w.Close()
 		close(p.done)
 	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("--- output of %s:\n%s", name, p.output())
-		}
-	})
 	return p
 }
 
