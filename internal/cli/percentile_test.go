@@ -42,7 +42,9 @@ func TestPercentilesMatchExactComputation(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	out := filepath.Join(t.TempDir(), "s.json")
-	r := horde(t, nil, "run", srv.URL+"/p", "-u", "40", "-r", "1000", "-t", "3s", "--stop-timeout", "5s", "--headless", "--json", out)
+	// 100 users for 4 s: about 4,500 samples, so that p99.9 is not simply
+	// the largest one or two.
+	r := horde(t, nil, "run", srv.URL+"/p", "-u", "100", "-r", "1000", "-t", "4s", "--stop-timeout", "5s", "--headless", "--json", out)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -53,16 +55,28 @@ func TestPercentilesMatchExactComputation(t *testing.T) {
 		t.Fatalf("server served %d, horde counted %d", len(served), s.Totals.Requests)
 	}
 	slices.Sort(served)
+	if len(served) < 2000 {
+		t.Fatalf("only %d requests served; the tail cannot be judged", len(served))
+	}
+	// A loaded machine (CI runs packages in parallel under -race) now and
+	// then delays a single response on the client by tens of milliseconds.
+	// That is client overhead, and it lands on a random sample; when it lands
+	// on one of the largest it becomes the new maximum. So the upper bound
+	// allows a slack of 0.1% of the samples in rank: a few delayed responses
+	// cannot fail the test, a histogram that reports a wrong bucket still does.
+	slack := len(served) / 1000
 	for _, q := range []struct {
 		key string
 		q   float64
 	}{{"p50", 0.50}, {"p90", 0.90}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}} {
-		exact := served[int(math.Ceil(q.q*float64(len(served))))-1]
+		rank := int(math.Ceil(q.q*float64(len(served)))) - 1
+		exact := served[rank]
+		upper := served[min(rank+slack, len(served)-1)]
 		got := s.Totals.Latency[q.key]
 		// 1% histogram error; the client adds its own overhead (never less).
 		const overheadMs = 8.0
-		if got < exact*0.99 || got > exact*1.01+overheadMs {
-			t.Errorf("%s = %.3f ms, exact %.3f ms: outside [-1%%, +1%% + %.0f ms]", q.key, got, exact, overheadMs)
+		if got < exact*0.99 || got > upper*1.01+overheadMs {
+			t.Errorf("%s = %.3f ms, exact %.3f ms (%d ranks up: %.3f ms): outside [-1%%, +1%% + %.0f ms]", q.key, got, exact, slack, upper, overheadMs)
 		}
 	}
 	if got, want := s.Totals.Latency["min"], served[0]; got < want {
