@@ -1,21 +1,24 @@
 package httpx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Client is one virtual user's HTTP session: its own keep-alive
-// connections and cookie jar. It is safe for concurrent use, but a virtual
-// user is sequential and the connection pool is sized for that. Between
-// requests it holds no buffers beyond its idle connections.
+// Client is one virtual user's HTTP/1.1 session: its own keep-alive
+// connection(s) and cookie jar. It is safe for concurrent use, but a
+// virtual user is sequential and the client is built for that: a request
+// runs on the calling goroutine from the first byte written to the last
+// byte read, with no goroutines or channels in between, and between
+// requests the client holds its idle connection and nothing else (read
+// and write buffers are pooled across all clients).
 //
 // Like Locust's HttpUser it asks for gzip and decodes it transparently
 // (then BytesRecv counts decoded bytes), unless the request sets its own
@@ -24,52 +27,29 @@ import (
 type Client struct {
 	f    *Factory
 	base atomic.Pointer[string]
-	jar  *cookiejar.Jar
-	tr   *http.Transport
-	hc   *http.Client
+
+	mu      sync.Mutex
+	idle    []*pconn
+	jar     *cookiejar.Jar  // made at the first cookie
+	calls   []*call         // requests in flight
+	watched context.Context // the context whose end drains calls (the user's)
 }
 
-// NewClient makes a client with a fresh cookie jar and no connections.
+// call is one Do in flight.
+type call struct {
+	ctx      context.Context
+	deadline time.Time // its timeout
+	abortAt  time.Time // set when ctx ended: the end of the drain
+	pc       *pconn    // the connection it is on, if any
+	// stopWatch ends the watch of a context other than the user's.
+	stopWatch func() bool
+}
+
+// NewClient makes a client with no cookies and no connections.
 func (f *Factory) NewClient() *Client {
-	jar, _ := cookiejar.New(nil) // cannot fail without options
-	c := &Client{f: f, jar: jar, tr: f.newTransport()}
+	c := &Client{f: f}
 	c.base.Store(&f.base)
-	c.hc = &http.Client{Transport: c.tr, Jar: jar, CheckRedirect: f.checkRedirect}
 	return c
-}
-
-// newTransport keeps net/http's engine lean: HTTP/1.1 only, no proxy from
-// the environment (a load test goes where it is told), a small idle pool.
-// The engine stays behind Client so that it can be swapped.
-func (f *Factory) newTransport() *http.Transport {
-	protos := new(http.Protocols)
-	protos.SetHTTP1(true)
-	return &http.Transport{
-		DialContext:            f.dialer.DialContext,
-		TLSClientConfig:        f.tls,
-		TLSHandshakeTimeout:    f.opts.ConnectTimeout,
-		DisableKeepAlives:      f.opts.DisableKeepAlive,
-		MaxIdleConnsPerHost:    f.opts.MaxConnsPerHost,
-		IdleConnTimeout:        90 * time.Second,
-		MaxResponseHeaderBytes: 1 << 20,
-		ForceAttemptHTTP2:      false,
-		Protocols:              protos,
-	}
-}
-
-// checkRedirect follows up to MaxRedirects hops, counting the bytes of
-// each hop that was answered with a redirect.
-func (f *Factory) checkRedirect(req *http.Request, via []*http.Request) error {
-	if f.opts.MaxRedirects < 0 {
-		return http.ErrUseLastResponse
-	}
-	if st := stateFrom(req.Context()); st != nil {
-		st.addHop(via[len(via)-1], &f.opts)
-	}
-	if len(via) > f.opts.MaxRedirects {
-		return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, f.opts.MaxRedirects)
-	}
-	return nil
 }
 
 // BaseURL returns the URL that relative request URLs are appended to.
@@ -93,11 +73,25 @@ func (c *Client) Cookies(u string) []*http.Cookie {
 	if err != nil {
 		return nil
 	}
-	return c.jar.Cookies(parsed)
+	c.mu.Lock()
+	jar := c.jar
+	c.mu.Unlock()
+	if jar == nil {
+		return nil
+	}
+	return jar.Cookies(parsed)
 }
 
 // Close closes the client's idle connections. The client stays usable.
-func (c *Client) Close() { c.tr.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.mu.Lock()
+	idle := c.idle
+	c.idle = nil
+	c.mu.Unlock()
+	for _, pc := range idle {
+		pc.close()
+	}
+}
 
 var errNilRequest = errors.New("httpx: nil request")
 
@@ -109,154 +103,221 @@ var errNilRequest = errors.New("httpx: nil request")
 // those). When r.Timeout (or the client's default) runs out, KindTimeout.
 // Elapsed runs from the call to the end of the body.
 func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
-	st := &reqState{start: time.Now()}
+	x := exchange{c: c, start: time.Now()}
 	resp = &Response{}
+	x.resp = resp
 	defer func() {
 		if p := recover(); p != nil {
-			*resp = Response{Elapsed: time.Since(st.start), Err: fmt.Errorf("httpx: internal error: %v", p),
+			*resp = Response{Elapsed: time.Since(x.start), Err: fmt.Errorf("httpx: internal error: %v", p),
 				ErrKind: kindOtherPrefix + "internal error"}
 		}
 	}()
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	x.ctx = ctx
 	if r == nil {
-		return c.fail(ctx, resp, st, errNilRequest)
+		return x.fail(errNilRequest)
+	}
+	x.req, x.method, x.hdr, x.body = r, r.Method, r.Header, r.Body
+	if x.method == "" {
+		x.method = http.MethodGet
+	}
+	if !validMethod(x.method) {
+		return x.fail(fmt.Errorf("invalid method %q", x.method))
 	}
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = c.f.opts.Timeout
 	}
+	t, err := c.f.targets.resolve(c.BaseURL(), r.URL)
+	if err != nil {
+		return x.fail(err)
+	}
+	x.t = t
 	if ctx.Err() != nil {
-		return c.fail(ctx, resp, st, context.Cause(ctx))
+		return x.fail(context.Cause(ctx))
 	}
-	dctx, undrain := drain(ctx, c.f.opts.Drain)
-	defer undrain()
-	rctx, cancel := context.WithTimeoutCause(dctx, timeout, errTimeout)
-	defer cancel()
-	req, err := c.newRequest(st.attach(rctx), r)
-	if err != nil {
-		return c.fail(dctx, resp, st, err)
+	x.cl = c.begin(ctx, x.start.Add(timeout))
+	defer c.end(x.cl)
+	if ctx.Err() != nil { // ended while registering: the stop may have missed it
+		return x.fail(context.Cause(ctx))
 	}
-	hr, err := c.hc.Do(req)
-	if err != nil {
-		resp.URL = req.URL.String()
-		resp.BytesSent = st.bytesSent(req, false, &c.f.opts)
-		return c.fail(dctx, resp, st, err)
-	}
-	defer hr.Body.Close()
-	resp.BytesSent = st.bytesSent(hr.Request, true, &c.f.opts)
-	resp.URL = hr.Request.URL.String()
-	length := hr.ContentLength
-	if hr.Body == http.NoBody {
-		length = 0 // HEAD, 204 and 304 carry no body whatever Content-Length says
-	}
-	body, n, err := readBody(hr.Body, length, c.f.opts.MaxBodyBytes, r.DiscardBody)
-	resp.BytesRecv = n
-	if err != nil {
-		return c.fail(dctx, resp, st, fmt.Errorf("reading the response body: %w", err))
-	}
-	resp.Status, resp.Proto, resp.Header, resp.Body = hr.StatusCode, hr.Proto, hr.Header, body
-	resp.Elapsed = time.Since(st.start)
-	resp.Timings = st.timings()
-	return resp
+	return x.run()
 }
 
-// drain returns a context for a request under ctx that outlives ctx's
-// cancellation by d, so a request in flight when its user stops can
-// still finish and be measured. release must be called when the request
-// is done. d < 0 gives ctx itself.
-func drain(ctx context.Context, d time.Duration) (_ context.Context, release func()) {
-	if d < 0 || ctx.Done() == nil {
-		return ctx, func() {}
+// begin registers a request in flight under ctx, so that ctx's end
+// drains it; the client watches the context of its user once, for its
+// whole life, and any other context per request.
+func (c *Client) begin(ctx context.Context, deadline time.Time) *call {
+	cl := callPool.Get().(*call)
+	*cl = call{ctx: ctx, deadline: deadline}
+	c.mu.Lock()
+	c.calls = append(c.calls, cl)
+	watch := ctx.Done() != nil && ctx != c.watched
+	if watch && (c.watched == nil || c.watched.Err() != nil) {
+		c.watched, watch = ctx, false
+		context.AfterFunc(ctx, func() { c.stopCalls(ctx) })
 	}
-	dctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(d, func() { cancel(context.Cause(ctx)) })
-		<-dctx.Done()
-		t.Stop()
-	})
-	return dctx, func() {
-		stop()
-		cancel(nil)
+	c.mu.Unlock()
+	if watch { // a context other than the user's: watched for this request only
+		stop := context.AfterFunc(ctx, func() { c.stopCalls(ctx) })
+		cl.stopWatch = stop
 	}
+	return cl
 }
 
-// newRequest builds the net/http request: absolute URL, GET by default,
-// the client's User-Agent unless r sets one, and a Host header honoured.
-// r.Header is copied, never modified.
-func (c *Client) newRequest(ctx context.Context, r *Request) (*http.Request, error) {
-	target, err := joinURL(c.BaseURL(), r.URL)
-	if err != nil {
-		return nil, err
+// end unregisters a request.
+func (c *Client) end(cl *call) {
+	if cl.stopWatch != nil {
+		cl.stopWatch()
 	}
-	method := r.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	var body io.Reader
-	if len(r.Body) > 0 {
-		body = bytes.NewReader(r.Body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkURL(req.URL); err != nil {
-		return nil, err
-	}
-	h := make(http.Header, len(r.Header)+1)
-	for k, v := range r.Header {
-		h[k] = v
-	}
-	if _, ok := h["User-Agent"]; !ok {
-		h["User-Agent"] = []string{c.f.opts.UserAgent}
-	}
-	if host := h.Get("Host"); host != "" {
-		req.Host = host
-		delete(h, "Host")
-	}
-	req.Header = h
-	return req, nil
-}
-
-// fail fills resp for a failed request. The kind is KindCanceled whenever
-// the caller's ctx has ended, whatever error net/http surfaced for it.
-func (c *Client) fail(ctx context.Context, resp *Response, st *reqState, err error) *Response {
-	resp.Status, resp.Proto, resp.Header, resp.Body = 0, "", nil, nil
-	resp.Err = err
-	if ctx.Err() != nil {
-		resp.ErrKind = KindCanceled
-	} else {
-		resp.ErrKind = ClassifyError(err)
-	}
-	resp.Elapsed = time.Since(st.start)
-	resp.Timings = st.timings()
-	return resp
-}
-
-// readBody reads body to its end. It keeps at most limit bytes (none when
-// discard is set) and returns the full count of bytes read. A known
-// length within the limit is read into an exactly sized buffer.
-func readBody(body io.Reader, length, limit int64, discard bool) ([]byte, int64, error) {
-	if discard || limit <= 0 {
-		n, err := io.Copy(io.Discard, body)
-		return nil, n, err
-	}
-	if length >= 0 && length <= limit {
-		buf := make([]byte, length)
-		n, err := io.ReadFull(body, buf)
-		if err != nil {
-			return buf[:n], int64(n), err
+	c.mu.Lock()
+	for i, x := range c.calls {
+		if x == cl {
+			last := len(c.calls) - 1
+			c.calls[i], c.calls[last] = c.calls[last], nil
+			c.calls = c.calls[:last]
+			break
 		}
-		rest, err := io.Copy(io.Discard, body) // reach EOF so the connection is reused
-		return buf, int64(n) + rest, err
 	}
-	var b bytes.Buffer
-	n, err := b.ReadFrom(io.LimitReader(body, limit))
-	if err != nil {
-		return b.Bytes(), n, err
+	c.mu.Unlock()
+	*cl = call{}
+	callPool.Put(cl)
+}
+
+var callPool = sync.Pool{New: func() any { return new(call) }}
+
+// stopCalls runs when ctx ends: its requests in flight get until the end
+// of the drain to finish, then their connection's deadline aborts them.
+func (c *Client) stopCalls(ctx context.Context) {
+	at := time.Now()
+	if d := c.f.opts.Drain; d > 0 {
+		at = at.Add(d)
 	}
-	rest, err := io.Copy(io.Discard, body)
-	return b.Bytes(), n + rest, err
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, cl := range c.calls {
+		if cl.ctx == ctx {
+			cl.abortAt = at
+			if cl.pc != nil {
+				_ = cl.pc.nc.SetDeadline(cl.deadlineLocked())
+			}
+		}
+	}
+}
+
+// deadlineLocked is when the request must end: its timeout, or the end
+// of its drain if that comes first.
+func (cl *call) deadlineLocked() time.Time {
+	if !cl.abortAt.IsZero() && cl.abortAt.Before(cl.deadline) {
+		return cl.abortAt
+	}
+	return cl.deadline
+}
+
+// take returns an idle connection for key, or nil. Connections idle for
+// a while are checked first, and all of them when check is set (the
+// request cannot be sent again if the connection turns out dead): a
+// server may have closed them.
+func (c *Client) take(key string, now time.Time, check bool) *pconn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.idle) - 1; i >= 0; i-- {
+		pc := c.idle[i]
+		if pc.key != key {
+			continue
+		}
+		c.idle = append(c.idle[:i], c.idle[i+1:]...)
+		if (check || now.Sub(pc.idleAt) > staleCheckAfter) && pc.stale() {
+			pc.close()
+			continue
+		}
+		return pc
+	}
+	return nil
+}
+
+// staleCheckAfter is the idle time after which a connection is peeked at
+// before reuse; below it the retry of a failed reused connection covers
+// the rare server that closes so fast.
+const staleCheckAfter = time.Second
+
+// put keeps pc for reuse, or closes it when keep-alive is off or enough
+// connections to its host are idle already.
+func (c *Client) put(pc *pconn, now time.Time) {
+	if c.f.opts.DisableKeepAlive {
+		pc.close()
+		return
+	}
+	pc.reused, pc.idleAt = true, now
+	c.mu.Lock()
+	n := 0
+	for _, x := range c.idle {
+		if x.key == pc.key {
+			n++
+		}
+	}
+	if n < c.f.opts.MaxConnsPerHost {
+		c.idle = append(c.idle, pc)
+		pc = nil
+	}
+	c.mu.Unlock()
+	if pc != nil {
+		pc.close()
+	}
+}
+
+// attach puts cl on pc and gives pc the request's deadline.
+func (c *Client) attach(cl *call, pc *pconn) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl.pc = pc
+	if pc == nil {
+		return nil
+	}
+	return pc.nc.SetDeadline(cl.deadlineLocked())
+}
+
+// cookieHeader is the Cookie header the jar has for t, or "".
+func (c *Client) cookieHeader(t *target) string {
+	c.mu.Lock()
+	jar := c.jar
+	c.mu.Unlock()
+	if jar == nil {
+		return ""
+	}
+	cs := jar.Cookies(t.u)
+	if len(cs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i, ck := range cs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(ck.String())
+	}
+	return b.String()
+}
+
+// storeCookies puts the Set-Cookie headers of a response from t in the
+// jar; malformed ones are ignored, as browsers do.
+func (c *Client) storeCookies(t *target, lines []string) {
+	cookies := make([]*http.Cookie, 0, len(lines))
+	for _, l := range lines {
+		if ck, err := http.ParseSetCookie(l); err == nil {
+			cookies = append(cookies, ck)
+		}
+	}
+	if len(cookies) == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.jar == nil {
+		c.jar, _ = cookiejar.New(nil) // cannot fail without options
+	}
+	jar := c.jar
+	c.mu.Unlock()
+	jar.SetCookies(t.u, cookies)
 }

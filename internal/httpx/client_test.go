@@ -316,7 +316,7 @@ func TestDoNeverPanicsOnBadInput(t *testing.T) {
 		{"bad scheme", t.Context(), &Request{URL: "ftp://example.test/"}, KindInvalidURL},
 		{"no host", t.Context(), &Request{URL: "http:///path"}, KindInvalidURL},
 		{"bad escape", t.Context(), &Request{URL: "/%zz"}, KindInvalidURL},
-		{"bad method", t.Context(), &Request{Method: "GE T", URL: "/"}, `error: net/http: invalid method "GE T"`},
+		{"bad method", t.Context(), &Request{Method: "GE T", URL: "/"}, `error: invalid method "GE T"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

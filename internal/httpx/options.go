@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,10 +68,15 @@ type Options struct {
 // Factory makes Clients that share validated options, one dialer and one
 // TLS configuration. It is safe for concurrent use.
 type Factory struct {
-	opts   Options // defaults applied
-	base   string  // normalised BaseURL
-	dialer *net.Dialer
-	tls    *tls.Config
+	opts     Options // defaults applied
+	base     string  // normalised BaseURL
+	dialer   *net.Dialer
+	resolver *net.Resolver
+	tls      *tls.Config
+	targets  targets
+
+	tlsByName sync.Map // server name → *tls.Config
+	tlsCount  atomic.Int64
 }
 
 // NewFactory validates o, applies defaults and loads the CA file once.
@@ -86,10 +93,11 @@ func NewFactory(o Options) (*Factory, error) {
 		return nil, err
 	}
 	return &Factory{
-		opts:   o,
-		base:   base,
-		dialer: &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second},
-		tls:    tc,
+		opts:     o,
+		base:     base,
+		dialer:   &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second},
+		resolver: net.DefaultResolver,
+		tls:      tc,
 	}, nil
 }
 

@@ -39,7 +39,6 @@ type Timings struct {
 type Response struct {
 	Status  int
 	Proto   string
-	Header  http.Header
 	Body    []byte
 	URL     string // final URL after redirects
 	Elapsed time.Duration
@@ -52,6 +51,21 @@ type Response struct {
 	BytesRecv int64
 	Err       error
 	ErrKind   string
+
+	raw          []byte      // header lines as received
+	uncompressed bool        // the body was gzip decoded
+	header       http.Header // parsed from raw on first use
+}
+
+// Headers returns the response's headers with canonical keys; empty when
+// the request failed. When the client decoded a gzip body,
+// Content-Encoding and Content-Length are left out, as net/http does. It
+// parses the headers on first use: most load tests never look at them.
+func (r *Response) Headers() http.Header {
+	if r.header == nil {
+		r.header = parseHeaders(r.raw, r.uncompressed)
+	}
+	return r.header
 }
 
 // Failure is the default verdict on a response, as Locust's: "" when it

@@ -87,8 +87,9 @@ func (r *response) Attr(name string) (starlark.Value, error) {
 // headers is a dict with lower-case names; repeated headers are joined
 // with ", ".
 func (r *response) headers() *starlark.Dict {
-	d := starlark.NewDict(len(r.r.Header))
-	for k, vs := range r.r.Header {
+	hdr := r.r.Headers()
+	d := starlark.NewDict(len(hdr))
+	for k, vs := range hdr {
 		_ = d.SetKey(starlark.String(strings.ToLower(k)), starlark.String(strings.Join(vs, ", "))) // fresh dict
 	}
 	return d

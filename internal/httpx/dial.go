@@ -1,0 +1,99 @@
+package httpx
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"time"
+)
+
+// pconn is one keep-alive connection of a client.
+type pconn struct {
+	key    string   // target.key it serves
+	nc     net.Conn // what requests go over: TCP, or TLS on it
+	tcp    net.Conn // the TCP connection under nc
+	https  bool
+	reused bool // it has carried a request before
+	idleAt time.Time
+}
+
+func (pc *pconn) close() { _ = pc.nc.Close() }
+
+// dial opens a connection to t, adding the time of each phase to tm: DNS
+// (skipped for an IP address), TCP connect from the first address tried,
+// TLS handshake.
+func (c *Client) dial(ctx context.Context, t *target, tm *Timings) (*pconn, error) {
+	f := c.f
+	var ips []net.IPAddr
+	if ip := net.ParseIP(t.name); ip != nil {
+		ips = []net.IPAddr{{IP: ip}}
+	} else {
+		start := time.Now()
+		var err error
+		ips, err = f.resolver.LookupIPAddr(ctx, t.name)
+		tm.DNS += time.Since(start)
+		if err != nil {
+			return nil, err
+		}
+		if len(ips) == 0 {
+			return nil, &net.DNSError{Err: "no addresses", Name: t.name, IsNotFound: true}
+		}
+	}
+	start := time.Now()
+	var (
+		nc  net.Conn
+		err error
+	)
+	for _, ip := range ips {
+		nc, err = f.dialer.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), t.port))
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+	}
+	tm.Connect += time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	pc := &pconn{key: t.key, nc: nc, tcp: nc, https: t.https}
+	if !t.https {
+		return pc, nil
+	}
+	start = time.Now()
+	tc := tls.Client(nc, f.tlsFor(t.name))
+	hctx, cancel := context.WithTimeout(ctx, f.opts.ConnectTimeout)
+	err = tc.HandshakeContext(hctx)
+	cancel()
+	tm.TLS += time.Since(start)
+	if err != nil {
+		_ = nc.Close()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = &tlsTimeoutError{}
+		}
+		return nil, err
+	}
+	pc.nc = tc
+	return pc, nil
+}
+
+// tlsTimeoutError is a TLS handshake that ran out of ConnectTimeout.
+type tlsTimeoutError struct{}
+
+func (*tlsTimeoutError) Error() string   { return "tls: handshake timeout" }
+func (*tlsTimeoutError) Timeout() bool   { return true }
+func (*tlsTimeoutError) Temporary() bool { return true }
+
+// tlsFor returns the TLS configuration for a server name: the factory's,
+// with the name to verify and HTTP/1.1 as the only protocol.
+func (f *Factory) tlsFor(name string) *tls.Config {
+	if v, ok := f.tlsByName.Load(name); ok {
+		return v.(*tls.Config)
+	}
+	cfg := f.tls.Clone()
+	cfg.ServerName = name
+	cfg.NextProtos = []string{"http/1.1"}
+	if f.tlsCount.Add(1) <= maxTargets {
+		f.tlsByName.Store(name, cfg)
+	}
+	return cfg
+}
