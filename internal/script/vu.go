@@ -87,8 +87,10 @@ type vuState struct {
 	pending *response // the last response, recorded at the next request or return
 	prefix  string    // print() prefix
 
-	mu        sync.Mutex // guards gen and cancelled against the ctx watcher
-	gen       uint64
+	mu        sync.Mutex      // guards what follows against the ctx watcher
+	running   context.Context // the context of the call running, if any
+	watched   context.Context // the context whose end cancels a call
+	unwatch   func() bool
 	cancelled bool
 }
 
@@ -135,45 +137,53 @@ func (st *vuState) print(_ *starlark.Thread, msg string) {
 }
 
 // call runs fn(u). The thread is cancelled when ctx is done, so that a
-// long loop stops; the last response is always recorded on return.
+// long loop stops; the last response is always recorded on return. A
+// user calls with the same context all its life, so the context is
+// watched once, not per call.
 func (st *vuState) call(ctx context.Context, fn starlark.Callable) error {
 	if err := ctx.Err(); err != nil {
 		return stopped(err)
 	}
 	st.ctx = ctx
-	var stop func() bool
-	if ctx.Done() != nil {
-		g := st.arm()
-		stop = context.AfterFunc(ctx, func() { st.cancel(g) })
+	watched := ctx.Done() != nil
+	if watched {
+		st.arm(ctx)
 	}
 	_, err := starlark.Call(st.th, fn, st.args, nil)
 	st.flush()
-	if stop != nil {
-		stop()
+	if watched {
 		st.disarm()
 	}
 	return st.result(ctx, err)
 }
 
-// arm starts a new call generation, clearing a cancel left by an earlier
-// context (on_stop runs after the task context is gone).
-func (st *vuState) arm() uint64 {
+// arm marks a call under ctx as running, clearing a cancel left by an
+// earlier context (on_stop runs after the task context is gone), and
+// watches ctx if it is not watched yet.
+func (st *vuState) arm(ctx context.Context) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.gen++
+	st.running = ctx
 	if st.cancelled {
 		st.th.Uncancel()
 		st.cancelled = false
 	}
-	return st.gen
+	if ctx == st.watched {
+		return
+	}
+	if st.unwatch != nil {
+		st.unwatch()
+	}
+	st.watched = ctx
+	st.unwatch = context.AfterFunc(ctx, func() { st.cancel(ctx) })
 }
 
-// cancel runs on the context's goroutine; a late call for a finished
-// generation must not cancel the next call.
-func (st *vuState) cancel(g uint64) {
+// cancel runs on the context's goroutine when ctx ends: it cancels the
+// call running under ctx, if any; never a later call under another one.
+func (st *vuState) cancel(ctx context.Context) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.gen == g {
+	if st.running == ctx {
 		st.th.Cancel("user stopped")
 		st.cancelled = true
 	}
@@ -181,7 +191,7 @@ func (st *vuState) cancel(g uint64) {
 
 func (st *vuState) disarm() {
 	st.mu.Lock()
-	st.gen++
+	st.running = nil
 	st.mu.Unlock()
 }
 
