@@ -283,8 +283,9 @@ func (r *Runner) dispatchLocked(intended time.Time) bool {
 		return false
 	}
 	first := arrival{intended: intended}
-	r.startLocked(r.runCtx, ci, make(chan arrival, 1), func(u *user, soft, hard context.Context) {
+	r.startLocked(r.runCtx, ci, make(chan arrival, 1), func(u *user, soft, hard context.Context) bool {
 		r.runOpen(u, soft, hard, first)
+		return false
 	})
 	o.arrivals.Add(1)
 	return true

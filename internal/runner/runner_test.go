@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -367,4 +369,65 @@ func TestSetClassTargetsAppliesAbsoluteCounts(t *testing.T) {
 	// Back to a ramped total: from 2 users, the plan's mix.
 	r.SetTarget(6, math.Inf(1))
 	waitFor(t, 5*time.Second, "6 users in the plan's mix", func() bool { c := r.ClassCounts(); return c["A"] == 4 && c["B"] == 2 })
+}
+
+// A user whose wait is long parks: between tasks it holds no goroutine
+// (so no stack), it wakes up for its next task on time, and a stop reaches
+// it at once, with on_stop run, however long its wait.
+func TestLongWaitParksTheUser(t *testing.T) {
+	t.Parallel()
+	var tasks, stops atomic.Int64
+	wait := &switchWait{d: 300 * time.Millisecond}
+	c := class("U", 1, 0, scenario.Task{Name: "t", Weight: 1, Fn: func(context.Context, *scenario.VU) error {
+		tasks.Add(1)
+		return nil
+	}})
+	c.Wait = wait
+	c.OnStop = func(context.Context, *scenario.VU) error { stops.Add(1); return nil }
+	r, _ := newRunner(t, &scenario.Scenario{Users: []*scenario.UserClass{c}}, func(o *Options) { o.StopTimeout = time.Second })
+	const users = 50
+	before := runtime.NumGoroutine()
+	r.SetTarget(users, math.Inf(1))
+	waitFor(t, 5*time.Second, "every user's first task", func() bool { return tasks.Load() >= users })
+	// Parked users have no goroutine; a user's goroutine would add 50.
+	waitFor(t, 5*time.Second, "users parked", func() bool { return runtime.NumGoroutine() < before+users/2 })
+	waitFor(t, 5*time.Second, "tasks after the wait", func() bool { return tasks.Load() >= 3*users })
+	if got := r.Users(); got != users {
+		t.Fatalf("%d users, want %d", got, users)
+	}
+	// Now a wait of an hour: the stop must not wait for it.
+	wait.set(time.Hour)
+	n := tasks.Load()
+	waitFor(t, 5*time.Second, "a round of tasks before the long wait", func() bool { return tasks.Load() >= n+users })
+	time.Sleep(50 * time.Millisecond) // let them all park
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("stopping parked users took %v", took)
+	}
+	if stops.Load() != users || r.Users() != 0 {
+		t.Fatalf("on_stop ran %d times, %d users left; want %d and 0", stops.Load(), r.Users(), users)
+	}
+}
+
+// switchWait is a constant wait that the test can change.
+type switchWait struct {
+	mu sync.Mutex
+	d  time.Duration
+}
+
+func (w *switchWait) set(d time.Duration) {
+	w.mu.Lock()
+	w.d = d
+	w.mu.Unlock()
+}
+
+func (w *switchWait) Next(time.Duration, *rand.Rand) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.d
 }

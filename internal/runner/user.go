@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,20 @@ type user struct {
 	done     chan struct{}
 	exited   atomic.Bool
 	jobs     chan arrival // open model: the arrivals handed to it; nil in the closed model
+
+	// A user waiting a long time between tasks parks: its goroutine ends
+	// and a timer (or its stop) starts a new one, so that a mostly idle
+	// user costs no goroutine stack (DESIGN.md §4: memory per idle user).
+	started bool        // on_start has run
+	parked  atomic.Bool // no goroutine: waiting for wake or the stop
+	wake    *time.Timer // ends the wait; made at the first park
+	unwatch func() bool // stops watching soft for a parked user
+	resume  func()      // continues the user's life on the calling goroutine
 }
+
+// parkAfter is the shortest wait for which a user parks. Below it, a
+// goroutine's start and stack growth would cost more than its stack saves.
+const parkAfter = 250 * time.Millisecond
 
 // spawnLocked starts a user of class ci.
 func (r *Runner) spawnLocked(ctx context.Context, ci int) {
@@ -30,7 +44,8 @@ func (r *Runner) spawnLocked(ctx context.Context, ci int) {
 
 // startLocked adds a user of class ci to the running users and starts its
 // goroutine, which lives life.
-func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, life func(u *user, soft, hard context.Context)) {
+// life returns true when the user parked (see user.park).
+func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, life func(u *user, soft, hard context.Context) (parked bool)) {
 	cp := r.classes[ci]
 	id := r.nextID
 	r.nextID++
@@ -57,28 +72,37 @@ func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, lif
 	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{}), jobs: jobs}
 	r.byClass[ci] = append(r.byClass[ci], u)
 	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer close(u.done)
-		defer u.exited.Store(true)
-		defer hardStop()
-		defer client.Close()
-		life(u, soft, hard)
-	}()
+	u.resume = func() {
+		if parked := life(u, soft, hard); parked {
+			return // a new goroutine goes on when the wait ends
+		}
+		if u.unwatch != nil {
+			u.unwatch()
+		}
+		client.Close()
+		hardStop()
+		u.exited.Store(true)
+		close(u.done)
+		r.wg.Done()
+	}
+	go u.resume()
 }
 
 // run is the user's life: on_start, then task, wait, task, … until soft is
 // done, then on_stop. As in Locust, the first task runs right after
-// on_start, and the wait comes after each task.
-func (u *user) run(soft, hard context.Context) {
+// on_start, and the wait comes after each task. A long wait parks the
+// user (run returns true) and a new goroutine calls run again after it.
+func (u *user) run(soft, hard context.Context) (parked bool) {
 	c := u.class
-	if c.OnStart != nil {
-		if stop := u.call(hard, c.OnStart); stop {
-			return
+	if !u.started {
+		u.started = true
+		if c.OnStart != nil {
+			if stop := u.call(hard, c.OnStart); stop {
+				return false
+			}
 		}
 	}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	var timer *time.Timer
 	for soft.Err() == nil {
 		t := u.pick()
 		start := time.Now()
@@ -93,7 +117,14 @@ func (u *user) run(soft, hard context.Context) {
 		if d <= 0 {
 			continue
 		}
-		timer.Reset(d)
+		if d >= parkAfter && u.park(d, soft) {
+			return true
+		}
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
 		select {
 		case <-soft.Done():
 			timer.Stop()
@@ -102,6 +133,33 @@ func (u *user) run(soft, hard context.Context) {
 	}
 	if c.OnStop != nil && hard.Err() == nil {
 		u.call(hard, c.OnStop)
+	}
+	return false
+}
+
+// park ends the user's goroutine for a wait of d: the wait's timer, or
+// soft's end, resumes the user on a new goroutine, exactly once. It
+// returns false when soft has ended already (nothing to wait for).
+func (u *user) park(d time.Duration, soft context.Context) bool {
+	if u.wake == nil {
+		u.wake = time.AfterFunc(time.Duration(math.MaxInt64), u.unpark) // armed below
+		u.unwatch = context.AfterFunc(soft, u.unpark)
+	}
+	u.parked.Store(true) // publishes wake and unwatch to whoever resumes
+	u.wake.Reset(d)
+	if soft.Err() != nil && u.parked.CompareAndSwap(true, false) {
+		u.wake.Stop()
+		return false // stopped while parking, and no one resumed it
+	}
+	return true
+}
+
+// unpark resumes a parked user on the calling goroutine (the timer's or
+// the context's own); of a wake and a stop, only the first resumes.
+func (u *user) unpark() {
+	if u.parked.CompareAndSwap(true, false) {
+		u.wake.Stop()
+		u.resume()
 	}
 }
 
