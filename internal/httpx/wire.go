@@ -378,6 +378,9 @@ const (
 func (b *bodyReader) frame(br *bufio.Reader, scratch *[]byte, method string, h *head) {
 	*b = bodyReader{br: br, scratch: scratch}
 	switch {
+	case h.status == http.StatusSwitchingProtocols:
+		b.mode, b.done = bodyNone, true
+		h.close = true // the connection now speaks another protocol
 	case method == http.MethodHead, h.status < 200, h.status == http.StatusNoContent, h.status == http.StatusNotModified:
 		b.mode, b.done = bodyNone, true
 	case h.chunked:

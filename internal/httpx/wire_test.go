@@ -53,6 +53,7 @@ func TestReadResponse(t *testing.T) {
 		{"1xx skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", "POST", 201, "", false, 0},
 		{"same length twice", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", "GET", 200, "x", false, 0},
 		{"cookies", "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2; Path=/\r\nContent-Length: 0\r\n\r\n", "GET", 200, "", false, 2},
+		{"switching protocols closes", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", "GET", 101, "", true, 0},
 		{"long header line", "HTTP/1.1 200 OK\r\nX-Long: " + long + "\r\nContent-Length: 0\r\n\r\n", "GET", 200, "", false, 0},
 	}
 	for _, tt := range tests {
@@ -71,7 +72,7 @@ func TestReadResponse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("net/http: %v", err)
 			}
-			for resp.StatusCode < 200 { // net/http's Transport skips these, ReadResponse does not
+			for resp.StatusCode < 200 && resp.StatusCode != 101 { // net/http's Transport skips these, ReadResponse does not
 				resp, err = http.ReadResponse(bufio.NewReader(strings.NewReader(tt.in[strings.Index(tt.in, "\r\n\r\n")+4:])), &http.Request{Method: tt.method})
 				if err != nil {
 					t.Fatalf("net/http: %v", err)
