@@ -3,6 +3,7 @@ package cluster
 import (
 	"math/big"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -10,12 +11,13 @@ import (
 	"github.com/horde-load/horde/internal/stats"
 )
 
-// fuzzSeeds are marshalled messages to start from: a valid delta, an
-// empty one, one with a broken histogram.
+// fuzzSeeds are marshalled messages to start from: valid deltas in each
+// form of histogram, an empty one, one with a broken histogram.
 func fuzzSeeds(f *testing.F, wrap func(*pb.Stats) proto.Message) {
 	bad := validStats()
 	bad.Endpoints[0].Histogram.Counts[0] += 5
-	for _, m := range []*pb.Stats{validStats(), DeltaToPB(record(300, 3).delta, 9, 2, true), {}, bad} {
+	for _, m := range []*pb.Stats{validStats(), validRunsStats(), DeltaToPB(record(300, 3).delta, 9, 2, true),
+		DeltaToPBCompact(record(300, 3).delta, 9, 2, true), {}, bad} {
 		b, err := proto.Marshal(wrap(m))
 		if err != nil {
 			f.Fatal(err)
@@ -28,8 +30,9 @@ func fuzzSeeds(f *testing.F, wrap func(*pb.Stats) proto.Message) {
 }
 
 // FuzzDecodeStats: whatever bytes a worker sends as Stats, DeltaFromPB
-// does not panic, and a delta it accepts is consistent and survives
-// another round trip unchanged.
+// and DecodeStats do not panic and agree, a delta they accept is
+// consistent, merges into the master's aggregate as its rows say, and
+// survives another round trip (in either form) unchanged.
 func FuzzDecodeStats(f *testing.F) {
 	fuzzSeeds(f, func(m *pb.Stats) proto.Message { return m })
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -70,18 +73,43 @@ func mustMarshal(f *testing.F, m proto.Message) []byte {
 }
 
 func checkDecoded(t *testing.T, m *pb.Stats) {
+	var dd stats.DeltaData
+	errData := DecodeStats(m, &dd)
 	d, err := DeltaFromPB(m)
+	if (err == nil) != (errData == nil) {
+		t.Fatalf("DeltaFromPB says %v, DecodeStats %v", err, errData)
+	}
 	if err != nil {
 		return
 	}
 	checkConsistent(t, d)
-	again, err := DeltaFromPB(DeltaToPB(d, m.Seq, m.Users, m.Final))
-	if err != nil {
-		t.Fatalf("an accepted delta does not survive a second round trip: %v", err)
-	}
+	checkMerged(t, d, &dd)
 	r1, f1 := d.Requests()
-	if r2, f2 := again.Requests(); r1 != r2 || f1 != f2 {
-		t.Fatalf("second round trip: %d/%d requests/failures, first %d/%d", r2, f2, r1, f1)
+	for name, toPB := range encoders {
+		again, err := DeltaFromPB(toPB(d, m.Seq, m.Users, m.Final))
+		if err != nil {
+			t.Fatalf("an accepted delta does not survive a second round trip through %s: %v", name, err)
+		}
+		if r2, f2 := again.Requests(); r1 != r2 || f1 != f2 {
+			t.Fatalf("second round trip through %s: %d/%d requests/failures, first %d/%d", name, r2, f2, r1, f1)
+		}
+	}
+}
+
+// checkMerged asserts that the master's aggregate of an accepted message,
+// merged in place, holds what its rows say.
+func checkMerged(t *testing.T, d *stats.Delta, dd *stats.DeltaData) {
+	now := time.Unix(1e9, 0)
+	a := stats.NewAggregate(stats.AggregateOptions{})
+	a.AddData(dd, now)
+	var want stats.Entry
+	for _, e := range d.Endpoints {
+		want.Merge(e)
+	}
+	got := a.Snapshot(now).Total
+	if got.Requests != want.Requests || got.Failures != want.Failures || got.Latency != want.Latency() {
+		t.Fatalf("aggregate total %d/%d %+v, rows say %d/%d %+v", got.Requests, got.Failures, got.Latency,
+			want.Requests, want.Failures, want.Latency())
 	}
 }
 

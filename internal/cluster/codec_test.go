@@ -57,7 +57,18 @@ func recordSpread(n, endpoints int, lo, hi time.Duration) recorded {
 // unmarshalled, back to a delta.
 func roundTrip(t testing.TB, d *stats.Delta) (*stats.Delta, *pb.Stats) {
 	t.Helper()
-	b, err := proto.Marshal(DeltaToPB(d, 5, 42, true))
+	return roundTripWith(t, d, DeltaToPB)
+}
+
+// encoders are the two ways a worker writes its report.
+var encoders = map[string]func(*stats.Delta, uint64, int32, bool) *pb.Stats{
+	"DeltaToPB": DeltaToPB, "DeltaToPBCompact": DeltaToPBCompact,
+}
+
+// roundTripWith is roundTrip with the given encoder.
+func roundTripWith(t testing.TB, d *stats.Delta, toPB func(*stats.Delta, uint64, int32, bool) *pb.Stats) (*stats.Delta, *pb.Stats) {
+	t.Helper()
+	b, err := proto.Marshal(toPB(d, 5, 42, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,9 +85,18 @@ func roundTrip(t testing.TB, d *stats.Delta) (*stats.Delta, *pb.Stats) {
 
 func TestDeltaRoundTripIsExact(t *testing.T) {
 	t.Parallel()
+	for name, toPB := range encoders {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			checkRoundTripIsExact(t, toPB)
+		})
+	}
+}
+
+func checkRoundTripIsExact(t *testing.T, toPB func(*stats.Delta, uint64, int32, bool) *pb.Stats) {
 	rec := record(20000, 12)
 	rec.delta.Dropped = 7
-	got, m := roundTrip(t, rec.delta)
+	got, m := roundTripWith(t, rec.delta, toPB)
 	if got.Dropped != 7 {
 		t.Errorf("dropped = %d after the round trip, want 7", got.Dropped)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/cluster/pb"
 	"github.com/horde-load/horde/internal/procstat"
+	"github.com/horde-load/horde/internal/stats"
 )
 
 // outboxSize bounds the messages queued for one worker; a worker that
@@ -33,6 +34,7 @@ func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.H
 		ReportIntervalMs:    m.opts.ReportInterval.Milliseconds(),
 		WorkerIndex:         int32(w.index),
 		DataShares:          int32(max(m.opts.DataShares, 1)),
+		CompactHistograms:   true,
 	}}}
 	if m.opts.DataShares > 1 && w.index >= m.opts.DataShares {
 		m.opts.Logger.Warn("more workers than data shares: this worker shares split data rows with another",
@@ -42,13 +44,14 @@ func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.H
 	go m.send(ctx, cancel, s, out)
 	recv := make(chan error, 1)
 	go func() {
+		var scratch stats.DeltaData // reused for every Stats of this stream
 		for {
 			msg, err := s.Recv()
 			if err != nil {
 				recv <- err
 				return
 			}
-			if m.handle(w, gen, msg) {
+			if m.handle(w, gen, msg, &scratch) {
 				recv <- nil
 				return
 			}
@@ -121,22 +124,25 @@ func (m *Master) send(ctx context.Context, cancel context.CancelFunc, s cluster.
 	}
 }
 
-// handle applies one message from a worker. It reports whether the
-// worker said goodbye.
-func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage) (bye bool) {
+// handle applies one message from a worker, decoding statistics into
+// scratch, which it leaves empty. It reports whether the worker said
+// goodbye.
+func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage, scratch *stats.DeltaData) (bye bool) {
 	now := m.opts.Now()
 	switch x := msg.Msg.(type) {
 	case *pb.WorkerMessage_Stats:
-		d, err := cluster.DeltaFromPB(x.Stats)
-		if err != nil {
+		// Checked and merged straight from the message: no histogram is
+		// rebuilt on the way (see docs/performance.md).
+		if err := cluster.DecodeStats(x.Stats, scratch); err != nil {
 			m.opts.Logger.Warn("dropping a bad statistics message", "worker", w.id, "err", err)
 			return false
 		}
-		m.agg.Add(d, now)
+		m.agg.AddData(scratch, now)
+		reqs, _ := scratch.Requests()
+		scratch.Reset()
 		m.mu.Lock()
 		if w.gen == gen {
 			w.lastSeen, w.users = now, int(x.Stats.Users)
-			reqs, _ := d.Requests()
 			w.rps = float64(reqs) / m.opts.ReportInterval.Seconds()
 		}
 		m.mu.Unlock()

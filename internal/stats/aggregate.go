@@ -3,7 +3,6 @@ package stats
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -93,7 +92,9 @@ type aggState struct {
 	named      int // endpoints other than the overflow row
 	total      aggEndpoint
 	totalHist  []Histogram // per-second histograms, aligned with total.win
-	scratch    Histogram
+	scratch    Histogram   // for the window's percentiles
+	sum        Entry       // the delta being added, summed over its rows
+	rows       []EntryData // Add's view of a Delta, kept for the next one
 	errors     map[ErrorKey]*ErrorRow
 	namedErrs  int
 	exceptions map[string]*ExceptionRow
@@ -172,49 +173,90 @@ func (a *Aggregate) Add(d *Delta, at time.Time) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	rows := a.rows[:0]
+	for k, e := range d.Endpoints {
+		rows = append(rows, e.data(k))
+	}
+	a.add(&DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}, at)
+	clear(rows)
+	a.rows = rows[:0]
+}
+
+// AddData is Add for a delta in received form: each row's histogram is
+// merged where it lies, into its row and into one sum for the whole
+// delta, which then goes into the totals and the window once. The result
+// is exactly what Add of the same delta gives. It keeps no reference to d.
+func (a *Aggregate) AddData(d *DeltaData, at time.Time) {
+	if d == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.add(d, at)
+}
+
+func (a *Aggregate) add(d *DeltaData, at time.Time) {
 	a.ensureStart(at)
 	sec := at.Unix()
-	wi, fresh, inWin := a.total.win.slot(sec)
-	if fresh {
-		a.totalHist[wi].Reset()
-	}
-	add := func(k Key, e *Entry) {
-		if e.Requests == 0 {
-			return
+	if a.mayOverflow(d.Endpoints) {
+		// Which names get the last free rows must not depend on the order
+		// the rows came in.
+		order := make([]*EntryData, len(d.Endpoints))
+		for i := range d.Endpoints {
+			order[i] = &d.Endpoints[i]
 		}
-		ep := a.endpoint(k)
-		ep.Merge(e)
-		ep.win.add(sec, e.Requests, e.Failures)
-		a.total.Merge(e)
-		if inWin {
-			a.total.win[wi].req += e.Requests
-			a.total.win[wi].fails += e.Failures
-			a.totalHist[wi].Merge(&e.Hist)
-		}
-	}
-	if a.mayOverflow(d) {
-		// Which names get the last free rows must not depend on map order.
-		for _, k := range slices.SortedFunc(maps.Keys(d.Endpoints), compareKeys) {
-			add(k, d.Endpoints[k])
+		slices.SortFunc(order, func(x, y *EntryData) int { return compareKeys(x.Key, y.Key) })
+		for _, r := range order {
+			a.addRow(r, sec)
 		}
 	} else {
-		for k, e := range d.Endpoints {
-			add(k, e)
+		for i := range d.Endpoints {
+			a.addRow(&d.Endpoints[i], sec)
 		}
 	}
+	a.addSum(sec)
 	a.addErrors(d.Errors, at)
 	a.addExceptions(d.Exceptions)
 	a.dropped += d.Dropped
 }
 
-// mayOverflow reports whether d brings more new names than rows are left.
-func (a *Aggregate) mayOverflow(d *Delta) bool {
-	if a.named+len(d.Endpoints) <= a.opts.MaxEndpoints {
+// addRow merges one row into its endpoint and into the delta's sum.
+func (a *Aggregate) addRow(r *EntryData, sec int64) {
+	if r.Requests == 0 {
+		return
+	}
+	ep := a.endpoint(r.Key)
+	ep.mergeData(r)
+	ep.win.add(sec, r.Requests, r.Failures)
+	a.sum.mergeData(r)
+}
+
+// addSum moves the delta's sum into the totals and the window, and
+// empties it.
+func (a *Aggregate) addSum(sec int64) {
+	if a.sum.Requests == 0 {
+		return
+	}
+	a.total.Merge(&a.sum)
+	if wi, fresh, inWin := a.total.win.slot(sec); inWin {
+		if fresh {
+			a.totalHist[wi].Reset()
+		}
+		a.total.win[wi].req += a.sum.Requests
+		a.total.win[wi].fails += a.sum.Failures
+		a.totalHist[wi].Merge(&a.sum.Hist)
+	}
+	a.sum.reset()
+}
+
+// mayOverflow reports whether rows bring more new names than rows are left.
+func (a *Aggregate) mayOverflow(rows []EntryData) bool {
+	if a.named+len(rows) <= a.opts.MaxEndpoints {
 		return false
 	}
 	newNames := 0
-	for k := range d.Endpoints {
-		if a.endpoints[k] == nil {
+	for i := range rows {
+		if a.endpoints[rows[i].Key] == nil {
 			newNames++
 		}
 	}

@@ -24,8 +24,6 @@ package stats
 // HdrHistogram-go with two significant figures costs about 25 KB each.
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"math/bits"
 	"time"
@@ -190,13 +188,18 @@ func (h *Histogram) Merge(o *Histogram) {
 	for k, c := range o.counts[a : b+1] {
 		dst[k] += c
 	}
+	h.addExtremes(o.min, o.max, o.total)
+}
+
+// addExtremes accounts for n merged samples between lo and hi.
+func (h *Histogram) addExtremes(lo, hi int64, n uint64) {
 	if h.total == 0 {
-		h.min, h.max = o.min, o.max
+		h.min, h.max = lo, hi
 	} else {
-		h.min = min(h.min, o.min)
-		h.max = max(h.max, o.max)
+		h.min = min(h.min, lo)
+		h.max = max(h.max, hi)
 	}
-	h.total += o.total
+	h.total += n
 }
 
 // Count returns the number of recorded samples.
@@ -275,64 +278,4 @@ func (h *Histogram) Clone() *Histogram {
 func (h *Histogram) SizeBytes() int {
 	const structSize = 8 + 24 + 8 + 16
 	return structSize + 8*cap(h.counts)
-}
-
-// HistogramData is the plain-data form of a Histogram, for shipping it
-// between processes (e.g. as protobuf fields) and rebuilding it exactly.
-type HistogramData struct {
-	// Min and Max are the exact extremes in µs; both 0 when empty.
-	Min, Max int64
-	// First is the bucket index of Counts[0].
-	First int
-	// Counts holds the sample count of each bucket from First on, trimmed
-	// to the first and last non-zero bucket.
-	Counts []uint64
-}
-
-// Data returns the plain-data form of h; it shares no memory with h.
-func (h *Histogram) Data() HistogramData {
-	a, b, ok := h.span()
-	if !ok {
-		return HistogramData{}
-	}
-	counts := make([]uint64, b-a+1)
-	copy(counts, h.counts[a:b+1])
-	return HistogramData{Min: h.min, Max: h.max, First: h.first + a, Counts: counts}
-}
-
-// ErrBadHistogram reports HistogramData that no Histogram could produce.
-var ErrBadHistogram = errors.New("stats: invalid histogram data")
-
-// HistogramFromData rebuilds a Histogram from Data, validating it: the
-// result records the same samples as the histogram Data was taken from.
-func HistogramFromData(d HistogramData) (*Histogram, error) {
-	if d.First < 0 || d.First > NumBuckets || len(d.Counts) > NumBuckets-d.First {
-		return nil, fmt.Errorf("%w: buckets %d+%d out of range", ErrBadHistogram, d.First, len(d.Counts))
-	}
-	var total uint64
-	lo, hi := -1, -1
-	for k, c := range d.Counts {
-		var carry uint64
-		total, carry = bits.Add64(total, c, 0)
-		if carry != 0 {
-			return nil, fmt.Errorf("%w: count overflows", ErrBadHistogram)
-		}
-		if c != 0 {
-			if lo < 0 {
-				lo = d.First + k
-			}
-			hi = d.First + k
-		}
-	}
-	if total == 0 {
-		if d.Min != 0 || d.Max != 0 {
-			return nil, fmt.Errorf("%w: min/max set on an empty histogram", ErrBadHistogram)
-		}
-		return &Histogram{}, nil
-	}
-	if d.Min < 0 || d.Min > d.Max || bucketIndex(d.Min) != lo || bucketIndex(d.Max) != hi {
-		return nil, fmt.Errorf("%w: min %d / max %d do not match the buckets", ErrBadHistogram, d.Min, d.Max)
-	}
-	h := &Histogram{first: d.First, counts: append([]uint64(nil), d.Counts...), total: total, min: d.Min, max: d.Max}
-	return h, nil
 }

@@ -12,7 +12,9 @@ import (
 
 type intervals struct{ heartbeat, missing, report time.Duration }
 
-func (e *engine) setIntervals(w *pb.Welcome) {
+// setWelcome takes what the master's Welcome tells about the session.
+func (e *engine) setWelcome(w *pb.Welcome) {
+	e.compact = w.CompactHistograms
 	ms := func(v int64, def time.Duration) time.Duration {
 		if v <= 0 {
 			return def

@@ -38,6 +38,8 @@ type engine struct {
 	acked   uint64 // last target epoch applied
 	state   string
 	iv      intervals
+	// compact: the master reads histograms in their compact form.
+	compact bool
 }
 
 // newEngine loads the bundle and starts its runner.
@@ -155,6 +157,9 @@ func (e *engine) apply(t *pb.Target, stopped chan<- uint64, log *slog.Logger) {
 // Call delivered after a successful send.
 func (e *engine) stats(final bool) *pb.Stats {
 	e.pending.Merge(e.col.Cut())
+	if e.compact {
+		return cluster.DeltaToPBCompact(e.pending, e.seq, int32(e.runner.Users()), final)
+	}
 	return cluster.DeltaToPB(e.pending, e.seq, int32(e.runner.Users()), final)
 }
 

@@ -193,7 +193,7 @@ func (o *Options) adopt(w *pb.Welcome, eng **engine) error {
 	if e := *eng; e != nil {
 		if e.runID == w.MasterRunId && e.hash == w.Bundle.GetHash() {
 			o.Logger.Info("rejoined the same master run: users go on")
-			e.setIntervals(w)
+			e.setWelcome(w)
 			return nil
 		}
 		e.close()
@@ -204,7 +204,7 @@ func (o *Options) adopt(w *pb.Welcome, eng **engine) error {
 	if err != nil {
 		return fmt.Errorf("loading the master's script: %w", err)
 	}
-	e.setIntervals(w)
+	e.setWelcome(w)
 	*eng = e
 	return nil
 }

@@ -358,9 +358,12 @@ type Welcome struct {
 	WorkerIndex int32 `protobuf:"varint,6,opt,name=worker_index,json=workerIndex,proto3" json:"worker_index,omitempty"`
 	// data_shares: csv(path, split=True) gives this worker the rows i with
 	// i % data_shares == worker_index % data_shares.
-	DataShares    int32 `protobuf:"varint,7,opt,name=data_shares,json=dataShares,proto3" json:"data_shares,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DataShares int32 `protobuf:"varint,7,opt,name=data_shares,json=dataShares,proto3" json:"data_shares,omitempty"`
+	// compact_histograms: this master reads Histogram.runs, so the worker
+	// may send it instead of counts or sparse.
+	CompactHistograms bool `protobuf:"varint,8,opt,name=compact_histograms,json=compactHistograms,proto3" json:"compact_histograms,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
@@ -440,6 +443,13 @@ func (x *Welcome) GetDataShares() int32 {
 		return x.DataShares
 	}
 	return 0
+}
+
+func (x *Welcome) GetCompactHistograms() bool {
+	if x != nil {
+		return x.CompactHistograms
+	}
+	return false
 }
 
 // Bundle is the script and everything it needs, plus worker settings.
@@ -966,7 +976,14 @@ type Histogram struct {
 	// (gap, count), gap being the number of empty buckets skipped since the
 	// previous pair, or since `first` for the first pair. A message sets
 	// counts or sparse, not both.
-	Sparse        []uint64 `protobuf:"varint,5,rep,packed,name=sparse,proto3" json:"sparse,omitempty"`
+	Sparse []uint64 `protobuf:"varint,5,rep,packed,name=sparse,proto3" json:"sparse,omitempty"`
+	// runs is the most compact form, sent only to a master whose Welcome
+	// sets compact_histograms (a master reads it in place, without
+	// unpacking it first): one varint per non-empty bucket,
+	// gap << 3 | count, gap counted as in sparse, and count 1..7; a count
+	// that does not fit is written as 0 there, followed by a varint holding
+	// the count. A message sets at most one of counts, sparse and runs.
+	Runs          []byte `protobuf:"bytes,6,opt,name=runs,proto3" json:"runs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1032,6 +1049,13 @@ func (x *Histogram) GetCounts() []uint64 {
 func (x *Histogram) GetSparse() []uint64 {
 	if x != nil {
 		return x.Sparse
+	}
+	return nil
+}
+
+func (x *Histogram) GetRuns() []byte {
+	if x != nil {
+		return x.Runs
 	}
 	return nil
 }
@@ -1275,7 +1299,7 @@ const file_horde_proto_rawDesc = "" +
 	"\bhostname\x18\x03 \x01(\tR\bhostname\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12\x14\n" +
 	"\x05cores\x18\x05 \x01(\x05R\x05cores\x12\"\n" +
-	"\rmaster_run_id\x18\x06 \x01(\tR\vmasterRunId\"\xab\x02\n" +
+	"\rmaster_run_id\x18\x06 \x01(\tR\vmasterRunId\"\xda\x02\n" +
 	"\aWelcome\x12\"\n" +
 	"\rmaster_run_id\x18\x01 \x01(\tR\vmasterRunId\x12(\n" +
 	"\x06bundle\x18\x02 \x01(\v2\x10.horde.v1.BundleR\x06bundle\x122\n" +
@@ -1284,7 +1308,8 @@ const file_horde_proto_rawDesc = "" +
 	"\x12report_interval_ms\x18\x05 \x01(\x03R\x10reportIntervalMs\x12!\n" +
 	"\fworker_index\x18\x06 \x01(\x05R\vworkerIndex\x12\x1f\n" +
 	"\vdata_shares\x18\a \x01(\x05R\n" +
-	"dataShares\"\x97\x03\n" +
+	"dataShares\x12-\n" +
+	"\x12compact_histograms\x18\b \x01(\bR\x11compactHistograms\"\x97\x03\n" +
 	"\x06Bundle\x121\n" +
 	"\x05files\x18\x01 \x03(\v2\x1b.horde.v1.Bundle.FilesEntryR\x05files\x12\x12\n" +
 	"\x04main\x18\x02 \x01(\tR\x04main\x12\x10\n" +
@@ -1342,13 +1367,14 @@ const file_horde_proto_rawDesc = "" +
 	"\bfailures\x18\x04 \x01(\x03R\bfailures\x12\x15\n" +
 	"\x06sum_us\x18\x05 \x01(\x03R\x05sumUs\x12\x14\n" +
 	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x121\n" +
-	"\thistogram\x18\a \x01(\v2\x13.horde.v1.HistogramR\thistogram\"}\n" +
+	"\thistogram\x18\a \x01(\v2\x13.horde.v1.HistogramR\thistogram\"\x91\x01\n" +
 	"\tHistogram\x12\x10\n" +
 	"\x03min\x18\x01 \x01(\x03R\x03min\x12\x10\n" +
 	"\x03max\x18\x02 \x01(\x03R\x03max\x12\x14\n" +
 	"\x05first\x18\x03 \x01(\x05R\x05first\x12\x1a\n" +
 	"\x06counts\x18\x04 \x03(\x04B\x02\x10\x01R\x06counts\x12\x1a\n" +
-	"\x06sparse\x18\x05 \x03(\x04B\x02\x10\x01R\x06sparse\"d\n" +
+	"\x06sparse\x18\x05 \x03(\x04B\x02\x10\x01R\x06sparse\x12\x12\n" +
+	"\x04runs\x18\x06 \x01(\fR\x04runs\"d\n" +
 	"\n" +
 	"ErrorGroup\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
