@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 DEMO_PORT ?= 8089
 
-.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins bench-compare
+.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins bench-compare bench-go bench-smoke
 
 all: build
 
@@ -49,16 +49,30 @@ fuzz:
 fuzz-long:
 	FUZZTIME=5m scripts/fuzz.sh
 
+## bench-smoke: every Go benchmark once (-benchtime=1x), as CI runs them in make test.
 bench-smoke:
 	$(GO) test -run '^$$' -bench . -benchtime=1x -count=1 ./...
 
-bench:
+## bench-go: every Go benchmark (hot paths: recording a sample, a task call through Starlark,
+## a request through the client, merging a worker delta) with allocations (-benchmem).
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
-## bench-compare: horde side by side with wrk, hey, vegeta, k6 and Locust against a local nginx (bench/README.md).
-bench-compare: build
+BENCH_ARGS ?=
+IDLE_ARGS ?=
+
+## bench: the performance benchmark in one command (bench/README.md): installs what is missing
+## (nginx, wrk, python3-locust with apt; hey, vegeta with go install; k6 is measured only if on
+## PATH), runs horde side by side with each peer against nginx pinned to CPU 1, generators on
+## CPU 0 (bench/run.sh $(BENCH_ARGS), e.g. BENCH_ARGS='-d 5 -r 1'), then resident memory per mostly
+## idle user at 100 and 10,000 users, horde and Locust (bench/idle.sh $(IDLE_ARGS)). About 4 min.
+bench: build
 	bench/install.sh
-	bench/run.sh
+	bench/run.sh $(BENCH_ARGS)
+	bench/idle.sh $(IDLE_ARGS)
+
+## bench-compare: alias of bench.
+bench-compare: bench
 
 ## demo: the sample app, a master, two worker processes and the web UI running the tutorial's scenario.
 demo: build

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the tools bench/run.sh compares horde against. Idempotent: a tool
-# already on PATH is left alone. A tool that fails to install is skipped with
-# the reason printed; the script never fails as a whole for one tool.
+# Installs the tools bench/run.sh and bench/idle.sh compare horde against.
+# Idempotent and quick: a tool already on PATH is left alone. A tool that
+# fails to install is skipped with the reason printed; the script never fails
+# as a whole for one tool.
 set -uo pipefail
 
 HEY_VERSION=v0.1.5      # github.com/rakyll/hey
@@ -15,6 +16,7 @@ command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 command -v locust >/dev/null 2>&1 || need_apt+=(python3-locust)
 [ -x /usr/bin/time ] || need_apt+=(time)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl) # idle.sh reads nginx's stub_status
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
 	SUDO=""

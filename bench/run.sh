@@ -17,14 +17,8 @@ while getopts "d:r:c:h" opt; do
 done
 for v in "$DUR" "$ROUNDS" "$CONNS"; do [[ $v =~ ^[1-9][0-9]*$ ]] || usage; done
 
-BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$BENCH_DIR")"
-HORDE="$ROOT/bin/horde"
-if command -v go >/dev/null 2>&1; then
-	GOBIN_DIR="$(go env GOBIN)"
-	PATH="$PATH:${GOBIN_DIR:-$(go env GOPATH)/bin}"
-fi
-PATH="$PATH:/usr/sbin:/sbin"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "run.sh: $TIME missing: run bench/install.sh" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "run.sh: nginx missing: run bench/install.sh" >&2; exit 1; }
@@ -32,50 +26,9 @@ command -v python3 >/dev/null || { echo "run.sh: python3 missing" >&2; exit 1; }
 [ -x "$HORDE" ] || make -C "$ROOT" build >&2
 
 TMP="$(mktemp -d /tmp/horde-bench.XXXXXX)"
-NGINX_PID=""
-cleanup() {
-	if [ -n "$NGINX_PID" ]; then
-		kill "$NGINX_PID" 2>/dev/null || true
-		wait "$NGINX_PID" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-URL="http://127.0.0.1:$PORT"
-cat >"$TMP/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	keepalive_requests 10000000;
-	client_body_temp_path $TMP/body;
-	proxy_temp_path $TMP/proxy;
-	fastcgi_temp_path $TMP/fastcgi;
-	uwsgi_temp_path $TMP/uwsgi;
-	scgi_temp_path $TMP/scgi;
-	server {
-		listen 127.0.0.1:$PORT;
-		location / { default_type text/plain; return 200 "hello\n"; }
-	}
-}
-CONF
-taskset -c 1 nginx -p "$TMP" -c "$TMP/nginx.conf" 2>"$TMP/nginx-start.log" &
-NGINX_PID=$!
-deadline=$((SECONDS + 10))
-until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
-	if ((SECONDS > deadline)) || ! kill -0 "$NGINX_PID" 2>/dev/null; then
-		echo "run.sh: nginx did not start:" >&2
-		cat "$TMP/nginx-start.log" "$TMP/nginx-error.log" >&2 2>/dev/null || true
-		exit 1
-	fi
-	sleep 0.1
-done
+start_nginx "$((CONNS > 4096 ? CONNS : 4096))"
 
 RESULTS="$TMP/results.tsv" # tool round rps p50ms p99ms rssKiB
 : >"$RESULTS"

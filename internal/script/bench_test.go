@@ -4,6 +4,31 @@ import (
 	"testing"
 )
 
+// BenchmarkTaskCallEmpty is the fixed cost of one task call through
+// Starlark, for a task that does nothing: the VU state lookup, arming the
+// cancel on the call's context, the Starlark call frame and the flush.
+func BenchmarkTaskCallEmpty(b *testing.B) {
+	sc := mustLoad(b, `
+def t(u):
+    pass
+users = user(name="U", tasks=[t])
+`)
+	rec := &fakeRec{}
+	vu := newBareVU(1, rec)
+	fn := sc.Users[0].Tasks[0].Fn
+	ctx := b.Context() // cancellable, as the runner's is
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fn(ctx, vu); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := len(rec.all()); n != 0 {
+		b.Fatalf("an empty task recorded %d samples", n)
+	}
+}
+
 // BenchmarkTaskCall measures one task call that makes one GET against a
 // local server and checks the response: the per-task overhead of the
 // script layer on top of the HTTP round trip.
@@ -28,6 +53,42 @@ users = user(name="U", tasks=[t])
 	b.StopTimer()
 	if n := len(rec.all()); n < b.N {
 		b.Fatalf("recorded %d of %d", n, b.N)
+	}
+}
+
+// BenchmarkTaskCallRequest is a task that builds a full request through the
+// user's request API — query parameters, headers, a JSON body and a name —
+// and checks the response, against a local server whose handler does
+// almost nothing: the cost of argument conversion, JSON encoding and the
+// HTTP round trip as a script pays them.
+func BenchmarkTaskCallRequest(b *testing.B) {
+	srv := newServer(b)
+	sc := mustLoad(b, `
+def t(u):
+    r = u.post("/text", params={"page": 2, "q": "shoes"},
+               headers={"X-Request-Id": "bench", "Accept": "text/plain"},
+               json={"user": u.id, "items": [1, 2, 3], "note": "bench"},
+               name="/text [post]")
+    if not r.ok or r.text != "hello":
+        r.fail("unexpected response")
+users = user(name="U", tasks=[t])
+`)
+	vu, rec := newVU(b, 1, srv.URL)
+	fn := sc.Users[0].Tasks[0].Fn
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fn(ctx, vu); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	all := rec.all()
+	if len(all) < b.N {
+		b.Fatalf("recorded %d of %d", len(all), b.N)
+	}
+	if s := all[len(all)-1]; s.Err != "" || s.Key.Name != "/text [post]" || s.Key.Method != "POST" {
+		b.Fatalf("last sample: %+v", s)
 	}
 }
 
