@@ -38,9 +38,10 @@ type Client struct {
 // call is one Do in flight.
 type call struct {
 	ctx      context.Context
-	deadline time.Time // its timeout
-	abortAt  time.Time // set when ctx ended: the end of the drain
-	pc       *pconn    // the connection it is on, if any
+	deadline time.Time     // its timeout
+	slack    time.Duration // how much later than deadline the connection's may be
+	abortAt  time.Time     // set when ctx ended: the end of the drain
+	pc       *pconn        // the connection it is on, if any
 	// stopWatch ends the watch of a context other than the user's.
 	stopWatch func() bool
 }
@@ -138,7 +139,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
 	if ctx.Err() != nil {
 		return x.fail(context.Cause(ctx))
 	}
-	x.cl = c.begin(ctx, x.start.Add(timeout))
+	x.cl = c.begin(ctx, x.start.Add(timeout), timeout)
 	defer c.end(x.cl)
 	if ctx.Err() != nil { // ended while registering: the stop may have missed it
 		return x.fail(context.Cause(ctx))
@@ -149,9 +150,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
 // begin registers a request in flight under ctx, so that ctx's end
 // drains it; the client watches the context of its user once, for its
 // whole life, and any other context per request.
-func (c *Client) begin(ctx context.Context, deadline time.Time) *call {
+func (c *Client) begin(ctx context.Context, deadline time.Time, timeout time.Duration) *call {
 	cl := callPool.Get().(*call)
-	*cl = call{ctx: ctx, deadline: deadline}
+	*cl = call{ctx: ctx, deadline: deadline, slack: timeout / deadlineSlack}
 	c.mu.Lock()
 	c.calls = append(c.calls, cl)
 	watch := ctx.Done() != nil && ctx != c.watched
@@ -201,7 +202,7 @@ func (c *Client) stopCalls(ctx context.Context) {
 		if cl.ctx == ctx {
 			cl.abortAt = at
 			if cl.pc != nil {
-				_ = cl.pc.nc.SetDeadline(cl.deadlineLocked())
+				_ = cl.pc.setDeadline(cl.deadlineLocked(), 0)
 			}
 		}
 	}
@@ -215,6 +216,11 @@ func (cl *call) deadlineLocked() time.Time {
 	}
 	return cl.deadline
 }
+
+// deadlineSlack: a request may end up to 1/64 of its timeout after it,
+// so that a connection's deadline (a timer in the runtime) is moved only
+// every so often, not at every request.
+const deadlineSlack = 64
 
 // take returns an idle connection for key, or nil. Connections idle for
 // a while are checked first, and all of them when check is set (the
@@ -276,7 +282,11 @@ func (c *Client) attach(cl *call, pc *pconn) error {
 	if pc == nil {
 		return nil
 	}
-	return pc.nc.SetDeadline(cl.deadlineLocked())
+	var slack time.Duration
+	if cl.abortAt.IsZero() {
+		slack = cl.slack
+	}
+	return pc.setDeadline(cl.deadlineLocked(), slack)
 }
 
 // cookieHeader is the Cookie header the jar has for t, or "".

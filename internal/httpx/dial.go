@@ -16,9 +16,21 @@ type pconn struct {
 	https  bool
 	reused bool // it has carried a request before
 	idleAt time.Time
+	// deadline is the one set on nc; guarded by the client's mu.
+	deadline time.Time
 }
 
 func (pc *pconn) close() { _ = pc.nc.Close() }
+
+// setDeadline makes the connection's deadline d, or leaves one that is at
+// most slack later than d.
+func (pc *pconn) setDeadline(d time.Time, slack time.Duration) error {
+	if late := pc.deadline.Sub(d); late >= 0 && late <= slack {
+		return nil
+	}
+	pc.deadline = d.Add(slack)
+	return pc.nc.SetDeadline(pc.deadline)
+}
 
 // dial opens a connection to t, adding the time of each phase to tm: DNS
 // (skipped for an IP address), TCP connect from the first address tried,

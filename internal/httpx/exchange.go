@@ -28,6 +28,7 @@ type exchange struct {
 	body   []byte
 	resp   *Response
 	start  time.Time
+	end    time.Time // when the last response was read
 	tm     Timings
 }
 
@@ -99,7 +100,7 @@ func (x *exchange) run() *Response {
 // response arrived is replaced once, for requests that may be repeated.
 func (x *exchange) hop(w *wire, follow bool) (redirected bool, err error) {
 	for attempt := 0; ; attempt++ {
-		pc := x.c.take(x.t.key, time.Now(), !x.replayable())
+		pc := x.c.take(x.t.key, x.start, !x.replayable())
 		if pc == nil {
 			if pc, err = x.dial(); err != nil {
 				return false, err
@@ -171,10 +172,11 @@ func (x *exchange) roundTrip(w *wire, pc *pconn, follow bool) (retry, redirected
 		pc.close()
 		return false, false, fmt.Errorf("reading the response body: %w", err)
 	}
+	x.end = time.Now()
 	if w.h.close || w.br.Buffered() > 0 {
 		pc.close() // asked for, or the server sent more than one response
 	} else {
-		c.put(pc, time.Now())
+		c.put(pc, x.end)
 	}
 	if len(w.h.setCookies) > 0 {
 		c.storeCookies(x.t, w.h.setCookies)
@@ -286,8 +288,10 @@ func readBody(body io.Reader, length, limit int64, discard bool) ([]byte, int64,
 func (x *exchange) done(w *wire) *Response {
 	r := x.resp
 	r.Status, r.Proto, r.URL = w.h.status, w.h.proto, x.t.url
-	r.raw = bytes.Clone(w.h.raw)
-	r.Elapsed = time.Since(x.start)
+	if !x.req.DiscardBody {
+		r.raw = bytes.Clone(w.h.raw)
+	}
+	r.Elapsed = x.end.Sub(x.start)
 	r.Timings = x.tm
 	return r
 }

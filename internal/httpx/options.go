@@ -28,8 +28,9 @@ type Options struct {
 	// http://127.0.0.1:8080. Relative URLs are appended to it as Locust
 	// does: base http://h/api and "/login" give http://h/api/login.
 	BaseURL string
-	// Timeout bounds a whole request, redirects and body read included;
-	// 0 means DefaultTimeout. Request.Timeout overrides it.
+	// Timeout bounds a whole request, redirects and body read included,
+	// to within 1/64 of it (the connection's deadline is not moved at
+	// every request); 0 means DefaultTimeout. Request.Timeout overrides it.
 	Timeout time.Duration
 	// ConnectTimeout bounds the TCP connect and, separately, the TLS
 	// handshake; 0 means DefaultConnectTimeout.

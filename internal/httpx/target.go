@@ -2,10 +2,12 @@ package httpx
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // target is a URL resolved into what a request needs: where to connect,
@@ -27,20 +29,20 @@ type target struct {
 const maxTargets = 4096
 
 // targets caches resolved URLs per (base, reference): most load tests
-// request a handful of URLs millions of times.
+// request a handful of URLs millions of times. Readers take no lock: the
+// map is replaced, never changed, when a URL is added.
 type targets struct {
-	mu sync.RWMutex
-	m  map[[2]string]*target
+	m  atomic.Pointer[map[[2]string]*target]
+	mu sync.Mutex // serialises writers
 }
 
 // resolve returns the target of ref relative to base.
 func (ts *targets) resolve(base, ref string) (*target, error) {
 	key := [2]string{base, ref}
-	ts.mu.RLock()
-	t := ts.m[key]
-	ts.mu.RUnlock()
-	if t != nil {
-		return t, nil
+	if m := ts.m.Load(); m != nil {
+		if t := (*m)[key]; t != nil {
+			return t, nil
+		}
 	}
 	s, err := joinURL(base, ref)
 	if err != nil {
@@ -50,17 +52,22 @@ func (ts *targets) resolve(base, ref string) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidURL, err)
 	}
-	if t, err = newTarget(u); err != nil {
+	t, err := newTarget(u)
+	if err != nil {
 		return nil, err
 	}
 	ts.mu.Lock()
-	if ts.m == nil {
-		ts.m = make(map[[2]string]*target)
+	defer ts.mu.Unlock()
+	old := ts.m.Load()
+	if old != nil && len(*old) >= maxTargets {
+		return t, nil
 	}
-	if len(ts.m) < maxTargets {
-		ts.m[key] = t
+	m := make(map[[2]string]*target, 1)
+	if old != nil {
+		m = maps.Clone(*old)
 	}
-	ts.mu.Unlock()
+	m[key] = t
+	ts.m.Store(&m)
 	return t, nil
 }
 

@@ -19,8 +19,8 @@ type Request struct {
 	Body    []byte
 	Timeout time.Duration // 0 means the client's default
 	// DiscardBody reads and counts the response body without keeping it
-	// (Response.Body stays nil); for URL mode and requests whose body no
-	// one looks at.
+	// (Response.Body stays nil), nor the headers (Response.Headers is
+	// empty); for URL mode and requests whose response no one looks at.
 	DiscardBody bool
 }
 

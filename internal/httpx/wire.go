@@ -258,11 +258,13 @@ func readHeaders(br *bufio.Reader, scratch *[]byte, budget *int, keepRaw bool, h
 			}
 			h.chunked = true
 		case equalFold(k, "Connection"):
-			for tok := range strings.SplitSeq(string(v), ",") {
-				switch tok = strings.TrimSpace(tok); {
-				case strings.EqualFold(tok, "close"):
+			for len(v) > 0 {
+				var tok []byte
+				tok, v, _ = bytes.Cut(v, []byte(","))
+				switch tok = bytes.Trim(tok, " \t"); {
+				case equalFold(tok, "close"):
 					h.close = true
-				case strings.EqualFold(tok, "keep-alive") && h.proto == "HTTP/1.0":
+				case equalFold(tok, "keep-alive") && h.proto == "HTTP/1.0":
 					h.close = false
 				}
 			}

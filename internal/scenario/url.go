@@ -19,8 +19,9 @@ func URL(raw string) (*Scenario, error) {
 	path := u.RequestURI()
 	origin := u.Scheme + "://" + u.Host
 	key := stats.Key{Method: "GET", Name: path}
+	req := &httpx.Request{Method: "GET", URL: path, DiscardBody: true} // Do never changes it
 	get := func(ctx context.Context, vu *VU) error {
-		resp := vu.HTTP.Do(ctx, &httpx.Request{Method: "GET", URL: path, DiscardBody: true})
+		resp := vu.HTTP.Do(ctx, req)
 		if resp.ErrKind == httpx.KindCanceled && ctx.Err() != nil {
 			return nil // stopped mid-request: not a measurement
 		}
