@@ -16,7 +16,7 @@ for pkg in $(go list ./...); do
 	for fz in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		for attempt in 1 2; do
 			echo "== fuzz $pkg $fz ($fuzztime, attempt $attempt)"
-			if go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$fuzztime" "$pkg" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+			if go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s "$pkg" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
 				break
 			fi
 			if [ "$attempt" -eq 1 ] && grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
@@ -32,7 +32,7 @@ done
 for mod in deploy/test; do
 	for fz in $(cd "$mod" && go test -list '^Fuzz' . | grep '^Fuzz' || true); do
 		echo "== fuzz $mod $fz ($fuzztime)"
-		if ! (cd "$mod" && go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$fuzztime" .); then
+		if ! (cd "$mod" && go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s .); then
 			status=1
 		fi
 	done
