@@ -250,29 +250,47 @@ func (c *Client) take(key string, now time.Time, check bool) *pconn {
 const staleCheckAfter = time.Second
 
 // put keeps pc for reuse, or closes it when keep-alive is off or enough
-// connections to its host are idle already.
-func (c *Client) put(pc *pconn, now time.Time) {
-	if c.f.opts.DisableKeepAlive {
-		pc.close()
-		return
-	}
-	pc.reused, pc.idleAt = true, now
+// connections to its host are idle already. It first takes pc off cl
+// under the lock: once pc is idle another request may take it, and the
+// end of cl's context must not then move that request's deadline. It
+// also closes connections to other hosts idle for idleConnTimeout.
+func (c *Client) put(cl *call, pc *pconn, now time.Time) {
+	var expired []*pconn
 	c.mu.Lock()
-	n := 0
-	for _, x := range c.idle {
-		if x.key == pc.key {
-			n++
+	cl.pc = nil
+	if !c.f.opts.DisableKeepAlive {
+		pc.reused, pc.idleAt = true, now
+		n, kept := 0, c.idle[:0]
+		for _, x := range c.idle {
+			switch {
+			case now.Sub(x.idleAt) > idleConnTimeout:
+				expired = append(expired, x)
+				continue
+			case x.key == pc.key:
+				n++
+			}
+			kept = append(kept, x)
 		}
-	}
-	if n < c.f.opts.MaxConnsPerHost {
-		c.idle = append(c.idle, pc)
-		pc = nil
+		clear(c.idle[len(kept):])
+		c.idle = kept
+		if n < c.f.opts.MaxConnsPerHost {
+			c.idle, pc = append(c.idle, pc), nil
+		}
 	}
 	c.mu.Unlock()
 	if pc != nil {
 		pc.close()
 	}
+	for _, x := range expired {
+		x.close()
+	}
 }
+
+// idleConnTimeout is how long a connection may stay idle, as net/http's
+// IdleConnTimeout did: a script that visits many hosts would otherwise
+// keep a connection to each of them for the client's whole life. It is
+// enforced at the client's next request, not by a timer.
+const idleConnTimeout = 90 * time.Second
 
 // attach puts cl on pc and gives pc the request's deadline.
 func (c *Client) attach(cl *call, pc *pconn) error {

@@ -130,16 +130,19 @@ func (x *exchange) roundTrip(w *wire, pc *pconn, follow bool) (retry, redirected
 	}
 	defer func() { _ = c.attach(x.cl, nil) }()
 	if x.ctx.Err() != nil {
-		c.put(pc, time.Now())
+		c.put(x.cl, pc, time.Now())
 		return false, false, context.Cause(x.ctx)
 	}
 	host := x.t.host
 	if v := x.hdr["Host"]; len(v) > 0 && v[0] != "" {
-		host = v[0]
+		if host, err = overrideHost(v[0]); err != nil {
+			c.put(x.cl, pc, time.Now())
+			return false, false, err
+		}
 	}
-	w.wbuf, err = writeRequest(w.wbuf[:0], x.method, x.t.uri, host, x.hdr, &c.f.opts, c.cookieHeader(x.t), len(x.body))
+	w.wbuf, err = writeRequest(w.wbuf[:0], x.method, x.t.uri, host, x.hdr, &c.f.opts, c.cookieHeader(x.t), x.t.auth, len(x.body))
 	if err != nil {
-		c.put(pc, time.Now())
+		c.put(x.cl, pc, time.Now())
 		return false, false, err
 	}
 	n, err := x.write(w, pc)
@@ -173,10 +176,13 @@ func (x *exchange) roundTrip(w *wire, pc *pconn, follow bool) (retry, redirected
 		return false, false, fmt.Errorf("reading the response body: %w", err)
 	}
 	x.end = time.Now()
-	if w.h.close || w.br.Buffered() > 0 {
-		pc.close() // asked for, or the server sent more than one response
+	if w.h.close || w.br.Buffered() > 0 || asksClose(x.hdr) {
+		// Asked for by either side (a client that sent "close" must not
+		// send more on the connection, RFC 9112 section 9.6, whatever the
+		// server answered), or the server sent more than one response.
+		pc.close()
 	} else {
-		c.put(pc, x.end)
+		c.put(x.cl, pc, x.end)
 	}
 	if len(w.h.setCookies) > 0 {
 		c.storeCookies(x.t, w.h.setCookies)
@@ -297,15 +303,17 @@ func (x *exchange) done(w *wire) *Response {
 }
 
 // fail fills x.resp for a failed request. The kind is KindCanceled
-// whenever the caller's ctx has ended, whatever error surfaced for it.
+// whenever the caller's ctx has ended, whatever error surfaced for it,
+// except a request of the drain that ran out of its own timeout first:
+// that is the target's failure, measured as the client before this
+// engine did (its drain context outlived the request's timeout).
 func (x *exchange) fail(err error) *Response {
 	r := x.resp
 	r.Status, r.Proto, r.Body, r.raw = 0, "", nil, nil
 	r.Err = err
-	if x.ctx != nil && x.ctx.Err() != nil {
+	r.ErrKind = ClassifyError(err)
+	if x.ctx != nil && x.ctx.Err() != nil && !x.timedOut(r.ErrKind) {
 		r.ErrKind = KindCanceled
-	} else {
-		r.ErrKind = ClassifyError(err)
 	}
 	if x.t != nil {
 		r.URL = x.t.url
@@ -313,6 +321,13 @@ func (x *exchange) fail(err error) *Response {
 	r.Elapsed = time.Since(x.start)
 	r.Timings = x.tm
 	return r
+}
+
+// timedOut reports whether a failure of kind is the request's own
+// timeout: the connection's deadline is the end of the drain when that
+// comes first, so a timeout at or after the request's deadline is its own.
+func (x *exchange) timedOut(kind string) bool {
+	return kind == KindTimeout && x.cl != nil && !time.Now().Before(x.cl.deadline)
 }
 
 // replayable is net/http's rule for sending a request again on a new

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net"
@@ -21,6 +22,7 @@ type target struct {
 	host  string // Host header
 	name  string // server name for TLS
 	uri   string // request-target: path and query
+	auth  string // Authorization from the URL's user info, or ""
 	https bool
 }
 
@@ -96,7 +98,13 @@ func newTarget(u *url.URL) (*target, error) {
 		u2.Fragment, u2.RawFragment = "", ""
 		u = &u2
 	}
+	var auth string
+	if u.User != nil { // as net/http: http://user:pass@host/ means Basic auth
+		pass, _ := u.User.Password()
+		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))
+	}
 	return &target{
+		auth:  auth,
 		url:   u.String(),
 		u:     u,
 		key:   u.Scheme + "://" + addr,

@@ -38,7 +38,7 @@ func normalizeBase(base string) (string, error) {
 // a scheme) is used as is; a relative one is appended to base, as Locust
 // does, with a slash between them when ref has none.
 func joinURL(base, ref string) (string, error) {
-	if isAbsolute(ref) || strings.Contains(ref, "://") {
+	if isAbsolute(ref) || hasScheme(ref) {
 		return ref, nil
 	}
 	if base == "" {
@@ -78,6 +78,14 @@ func resolveURL(base, ref string) (*url.URL, error) {
 		return nil, err
 	}
 	return u, nil
+}
+
+// hasScheme reports whether s starts with "scheme://", so that a URL of
+// another scheme is refused rather than appended to the base. A "://"
+// after the path has begun, as in "/login?next=http://h/", is not one.
+func hasScheme(s string) bool {
+	i := strings.Index(s, "://")
+	return i > 0 && !strings.ContainsAny(s[:i], "/?#")
 }
 
 func isAbsolute(s string) bool {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -49,92 +47,6 @@ type head struct {
 	gzip       bool // Content-Encoding: gzip
 	location   string
 	setCookies []string
-}
-
-// writeRequest appends the request head to buf: request line, Host, the
-// caller's headers, then the ones horde adds. Header names and values are
-// checked so that a script cannot smuggle a second request.
-func writeRequest(buf []byte, method, uri, host string, h http.Header, o *Options, cookie string, bodyLen int) ([]byte, error) {
-	buf = append(buf, method...)
-	buf = append(buf, ' ')
-	buf = append(buf, uri...)
-	buf = append(buf, " HTTP/1.1\r\nHost: "...)
-	buf = append(buf, host...)
-	buf = append(buf, "\r\n"...)
-	for k, vs := range h {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return buf, malformed("invalid header field name %q", k)
-		}
-		switch {
-		case strings.EqualFold(k, "Host"), strings.EqualFold(k, "Content-Length"),
-			strings.EqualFold(k, "Transfer-Encoding"), strings.EqualFold(k, "Connection") && o.DisableKeepAlive:
-			continue // written from the request itself
-		}
-		for i, v := range vs {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return buf, malformed("invalid header field value for %q", k)
-			}
-			if cookie != "" && i == len(vs)-1 && strings.EqualFold(k, "Cookie") {
-				v, cookie = v+"; "+cookie, "" // one Cookie header: the script's, then the jar's
-			}
-			buf = appendHeader(buf, k, v)
-		}
-	}
-	if _, ok := h["User-Agent"]; !ok {
-		buf = appendHeader(buf, "User-Agent", o.UserAgent)
-	}
-	if cookie != "" {
-		buf = appendHeader(buf, "Cookie", cookie)
-	}
-	if wantsGzip(method, h) {
-		buf = append(buf, "Accept-Encoding: gzip\r\n"...)
-	}
-	if bodyLen > 0 || sendsZeroLength(method) {
-		buf = append(buf, "Content-Length: "...)
-		buf = strconv.AppendInt(buf, int64(bodyLen), 10)
-		buf = append(buf, "\r\n"...)
-	}
-	if o.DisableKeepAlive {
-		buf = append(buf, "Connection: close\r\n"...)
-	}
-	return append(buf, "\r\n"...), nil
-}
-
-func appendHeader(buf []byte, k, v string) []byte {
-	buf = append(buf, k...)
-	buf = append(buf, ": "...)
-	buf = append(buf, v...)
-	return append(buf, "\r\n"...)
-}
-
-// wantsGzip is net/http's rule: ask for gzip unless the request sets its
-// own Accept-Encoding, asks for a range, or is a HEAD.
-func wantsGzip(method string, h http.Header) bool {
-	if method == http.MethodHead {
-		return false
-	}
-	_, ae := h["Accept-Encoding"]
-	_, rg := h["Range"]
-	return !ae && !rg
-}
-
-// sendsZeroLength: like net/http, POST, PUT and PATCH say
-// Content-Length: 0 when they have no body.
-func sendsZeroLength(method string) bool {
-	return method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch
-}
-
-// validMethod reports whether m is an HTTP token.
-func validMethod(m string) bool {
-	if m == "" {
-		return false
-	}
-	for i := 0; i < len(m); i++ {
-		if !httpguts.IsTokenRune(rune(m[i])) {
-			return false
-		}
-	}
-	return true
 }
 
 // readHead reads a response's status line and headers, skipping
@@ -204,7 +116,7 @@ func parseStatusLine(line []byte, h *head) error {
 	case string(proto) == "HTTP/1.1":
 		h.proto = "HTTP/1.1"
 	case string(proto) == "HTTP/1.0":
-		h.proto, h.close = "HTTP/1.0", true // unless it says keep-alive
+		h.proto = "HTTP/1.0" // closes unless it says keep-alive: see readHeaders
 	case len(proto) == 8 && bytes.HasPrefix(proto, []byte("HTTP/1.")) && isDigit(proto[7]):
 		h.proto = string(proto)
 	default:
@@ -221,7 +133,10 @@ func parseStatusLine(line []byte, h *head) error {
 // readHeaders reads header lines up to the blank line and picks out the
 // ones that frame the body or that the client acts on.
 func readHeaders(br *bufio.Reader, scratch *[]byte, budget *int, keepRaw bool, h *head) error {
-	var te, lengths int
+	var (
+		te, lengths int
+		keepAlive   bool
+	)
 	for {
 		line, err := readLine(br, scratch, budget)
 		if err != nil {
@@ -252,22 +167,17 @@ func readHeaders(br *bufio.Reader, scratch *[]byte, budget *int, keepRaw bool, h
 				return malformed("bad Content-Length: %d and %d", h.length, n)
 			}
 			h.length, lengths = n, lengths+1
+		case equalFold(k, "Transfer-Encoding") && h.proto == "HTTP/1.0":
+			// Faulty framing in HTTP/1.0 (RFC 9112 section 6.1): ignored,
+			// as net/http does, and the connection closed after.
+			h.close = true
 		case equalFold(k, "Transfer-Encoding"):
 			if te++; te > 1 || !equalFold(v, "chunked") {
 				return malformed("unsupported transfer encoding %q", clip(v))
 			}
 			h.chunked = true
 		case equalFold(k, "Connection"):
-			for len(v) > 0 {
-				var tok []byte
-				tok, v, _ = bytes.Cut(v, []byte(","))
-				switch tok = bytes.Trim(tok, " \t"); {
-				case equalFold(tok, "close"):
-					h.close = true
-				case equalFold(tok, "keep-alive") && h.proto == "HTTP/1.0":
-					h.close = false
-				}
-			}
+			connectionTokens(v, h, &keepAlive)
 		case equalFold(k, "Content-Encoding"):
 			h.gzip = equalFold(v, "gzip")
 		case equalFold(k, "Location"):
@@ -276,13 +186,39 @@ func readHeaders(br *bufio.Reader, scratch *[]byte, budget *int, keepRaw bool, h
 			h.setCookies = append(h.setCookies, string(v))
 		}
 	}
+	finishHead(h, lengths > 0, keepAlive)
+	return nil
+}
+
+// finishHead settles what the headers said together: Transfer-Encoding
+// wins over Content-Length, and such a message ends its connection, as
+// does HTTP/1.0 without keep-alive. (A "close" is never undone.)
+func finishHead(h *head, hasLength, keepAlive bool) {
 	if h.chunked {
-		h.length = -1 // Transfer-Encoding wins; such a message must not be reused
-		if lengths > 0 {
+		h.length = -1
+		if hasLength {
 			h.close = true
 		}
 	}
-	return nil
+	if h.proto == "HTTP/1.0" && !keepAlive {
+		h.close = true
+	}
+}
+
+// connectionTokens reads a Connection header: "close" ends the connection
+// after this response whatever else is said, in any order or header;
+// "keep-alive" only keeps an HTTP/1.0 one open, and only without "close".
+func connectionTokens(v []byte, h *head, keepAlive *bool) {
+	for len(v) > 0 {
+		var tok []byte
+		tok, v, _ = bytes.Cut(v, []byte(","))
+		switch tok = bytes.Trim(tok, " \t"); {
+		case equalFold(tok, "close"):
+			h.close = true
+		case equalFold(tok, "keep-alive"):
+			*keepAlive = true
+		}
+	}
 }
 
 func parseLength(v []byte) (int64, error) {

@@ -132,7 +132,7 @@ func TestWriteRequest(t *testing.T) {
 	t.Parallel()
 	o := &Options{UserAgent: "horde/x"}
 	h := http.Header{"X-A": {"1", "2"}, "Cookie": {"mine=1"}}
-	buf, err := writeRequest(nil, "POST", "/p?q=1", "example.test", h, o, "jar=2", 3)
+	buf, err := writeRequest(nil, "POST", "/p?q=1", "example.test", h, o, "jar=2", "", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestWriteRequest(t *testing.T) {
 		{"Bad Name": {"x"}},
 		{"X-Nul": {"a\x00b"}},
 	} {
-		if _, err := writeRequest(nil, "GET", "/", "h", bad, o, "", 0); err == nil {
+		if _, err := writeRequest(nil, "GET", "/", "h", bad, o, "", "", 0); err == nil {
 			t.Errorf("header %q accepted", bad)
 		}
 	}
