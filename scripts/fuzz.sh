@@ -3,7 +3,7 @@
 #
 # A run that ends with the fuzzing engine's own "context deadline exceeded"
 # (the coordinator timing out a worker at the end of -fuzztime, not a failing
-# input: golang/go#48127 and friends) is run once more. A real failure writes
+# input: golang/go#48127 and friends) is run again, up to three times. A real failure writes
 # its input under testdata/fuzz and says "Failing input written"; that is never
 # retried.
 set -euo pipefail
@@ -14,13 +14,13 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for pkg in $(go list ./...); do
 	for fz in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
-		for attempt in 1 2; do
+		for attempt in 1 2 3; do
 			echo "== fuzz $pkg $fz ($fuzztime, attempt $attempt)"
 			if go test -run '^$' -fuzz "^${fz}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s "$pkg" 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
 				break
 			fi
-			if [ "$attempt" -eq 1 ] && grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
-				echo "== $fz: the fuzzing engine timed out (not a failing input); running it once more"
+			if [ "$attempt" -lt 3 ] && grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+				echo "== $fz: the fuzzing engine timed out (not a failing input); running it again"
 				continue
 			fi
 			status=1
