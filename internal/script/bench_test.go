@@ -2,6 +2,8 @@ package script
 
 import (
 	"testing"
+
+	"github.com/horde-load/horde/internal/scenario"
 )
 
 // BenchmarkTaskCallEmpty is the fixed cost of one task call through
@@ -41,16 +43,7 @@ def t(u):
         r.fail("status")
 users = user(name="U", tasks=[t])
 `)
-	vu, rec := newVU(b, 1, srv.URL)
-	fn := sc.Users[0].Tasks[0].Fn
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := fn(ctx, vu); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
+	rec := benchTask(b, sc, srv.URL)
 	if n := len(rec.all()); n < b.N {
 		b.Fatalf("recorded %d of %d", n, b.N)
 	}
@@ -73,16 +66,7 @@ def t(u):
         r.fail("unexpected response")
 users = user(name="U", tasks=[t])
 `)
-	vu, rec := newVU(b, 1, srv.URL)
-	fn := sc.Users[0].Tasks[0].Fn
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := fn(ctx, vu); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
+	rec := benchTask(b, sc, srv.URL)
 	all := rec.all()
 	if len(all) < b.N {
 		b.Fatalf("recorded %d of %d", len(all), b.N)
@@ -110,4 +94,21 @@ users = user(name="U", tasks=[t])
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchTask calls the first task of sc's first class b.N times on one user
+// with base URL host, and returns what the user recorded.
+func benchTask(b *testing.B, sc *scenario.Scenario, host string) *fakeRec {
+	b.Helper()
+	vu, rec := newVU(b, 1, host)
+	fn := sc.Users[0].Tasks[0].Fn
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fn(ctx, vu); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	return rec
 }

@@ -2,29 +2,19 @@ package worker
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/cluster/pb"
-	"github.com/horde-load/horde/internal/target"
 )
 
 // TestHistogramFormFollowsTheWelcome: a worker sends histograms in the
 // compact runs form only to a master whose Welcome says it reads them;
 // to another (an older master) it sends the forms every master reads.
 func TestHistogramFormFollowsTheWelcome(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := target.New(target.Options{})
-	tctx, stopTarget := context.WithCancel(context.Background())
-	tdone := make(chan struct{})
-	go func() { defer close(tdone); _ = srv.Serve(tctx, ln) }()
-	defer func() { stopTarget(); <-tdone }()
-	url := "http://" + ln.Addr().String() + "/delay/3"
+	base, _ := startTarget(t)
+	url := base + "/delay/3"
 
 	for _, compact := range []bool{true, false} {
 		t.Run(map[bool]string{true: "compact master", false: "older master"}[compact], func(t *testing.T) {

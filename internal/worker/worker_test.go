@@ -64,16 +64,8 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // A broken stream to the same master: the worker reconnects, its users go
 // on, and the statistics it could not send arrive later — nothing lost.
 func TestReconnectToSameMasterLosesNothing(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := target.New(target.Options{})
-	tctx, stopTarget := context.WithCancel(context.Background())
-	tdone := make(chan struct{})
-	go func() { defer close(tdone); _ = srv.Serve(tctx, ln) }()
-	defer func() { stopTarget(); <-tdone }()
-	url := "http://" + ln.Addr().String() + "/delay/5"
+	base, srv := startTarget(t)
+	url := base + "/delay/5"
 
 	sc, err := scenario.URL(url)
 	if err != nil {
@@ -115,4 +107,20 @@ func TestReconnectToSameMasterLosesNothing(t *testing.T) {
 	if len(st.Workers) != 1 || st.Workers[0].State == master.WorkerMissing {
 		t.Fatalf("workers %+v: want the one worker, re-admitted", st.Workers)
 	}
+}
+
+// startTarget serves the sample target on 127.0.0.1:0 until the test ends
+// and returns its base URL.
+func startTarget(t *testing.T) (string, *target.Server) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := target.New(target.Options{})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { stop(); <-done })
+	return "http://" + ln.Addr().String(), srv
 }
