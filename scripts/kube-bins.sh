@@ -5,14 +5,17 @@
 #
 # DIR is laid out the way envtest expects KUBEBUILDER_ASSETS: it holds `etcd`
 # and `kube-apiserver` (envtest needs no kubectl to start a control plane).
-# Set KUBE_BINS_KUBECTL=1 to build `kubectl` there as well.
+# Set KUBE_BINS_KUBECTL=1 to build `kubectl` there as well, and
+# KUBE_BINS_CLUSTER=1 to build everything the one-node cluster of
+# scripts/kube-cluster.sh runs: kubectl, kube-controller-manager,
+# kube-scheduler, kubelet and kube-proxy besides etcd and kube-apiserver.
 #
 # Idempotent: DIR/.stamp records the versions, the Go version and a hash of
 # tools/kube's go.mod and go.sum; when it matches and the binaries asked for
 # exist, nothing is built. Otherwise all of them are built again, which takes
 # seconds when the Go build cache still holds their packages.
-# A cold build takes several minutes on 2 cores and adds about 2.5 GB to the Go
-# build cache; the last line printed is the `export KUBEBUILDER_ASSETS=...` to use.
+# A cold build takes several minutes on 2 cores (about 6 for etcd and
+# kube-apiserver, 12 for all seven) and adds 2.5 to 3.3 GB to the Go build cache; the last line printed is the `export KUBEBUILDER_ASSETS=...` to use.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,9 +31,15 @@ etcd=$(modver go.etcd.io/etcd/server/v3)
 
 bins=(etcd kube-apiserver)
 pkgs=(go.etcd.io/etcd/server/v3 k8s.io/kubernetes/cmd/kube-apiserver)
-if [[ ${KUBE_BINS_KUBECTL:-0} == 1 ]]; then
+if [[ ${KUBE_BINS_KUBECTL:-0} == 1 || ${KUBE_BINS_CLUSTER:-0} == 1 ]]; then
 	bins+=(kubectl)
 	pkgs+=(k8s.io/kubernetes/cmd/kubectl)
+fi
+if [[ ${KUBE_BINS_CLUSTER:-0} == 1 ]]; then
+	for b in kube-controller-manager kube-scheduler kubelet kube-proxy; do
+		bins+=("$b")
+		pkgs+=("k8s.io/kubernetes/cmd/$b")
+	done
 fi
 
 stamp="kubernetes $k8s
@@ -59,8 +68,9 @@ else
 	done
 	tmp=$(mktemp -d "$dir/.build.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
-	# Binaries of the old stamp that are not rebuilt now (kubectl) go too.
-	rm -f "$dir/.stamp" "$dir/etcd" "$dir/kube-apiserver" "$dir/kubectl"
+	# Binaries of the old stamp that are not rebuilt now (kubectl...) go too.
+	rm -f "$dir/.stamp" "$dir/etcd" "$dir/kube-apiserver" "$dir/kubectl" \
+		"$dir/kube-controller-manager" "$dir/kube-scheduler" "$dir/kubelet" "$dir/kube-proxy"
 	# One go build for all commands, so that their shared packages are
 	# compiled once and both cores stay busy.
 	CGO_ENABLED=0 "$go" -C "$mod" build -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}"
