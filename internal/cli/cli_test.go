@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/horde-load/horde/internal/report"
 )
 
 // result is what a user sees of one horde invocation.
@@ -42,8 +44,8 @@ func horde(t *testing.T, env map[string]string, args ...string) result {
 	var out, errb lockedBuffer
 	e := Env{
 		Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		IsTTY:  func() (bool, int) { return false, 0 },
+		Getenv:   func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Terminal: func() report.Terminal { return report.Terminal{} },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -41,8 +41,8 @@ func (c *clusterFlags) register(cmd *cobra.Command, side string) {
 	if side == "master" {
 		fs.StringVar(&c.tlsCA, "tls-ca", "", "CA that worker certificates must chain to (turns on mTLS)")
 		c.heartbeat, c.missing = time.Second, 3*time.Second
-		fs.Var(timespan.Value{D: &c.heartbeat}, "heartbeat-interval", "how often master and workers exchange heartbeats (default 1s)")
-		fs.Var(timespan.Value{D: &c.missing}, "missing-timeout", "a worker silent this long is missing and its users move (default 3s)")
+		fs.Var(timespan.Value{D: &c.heartbeat}, "heartbeat-interval", "how often master and workers exchange heartbeats")
+		fs.Var(timespan.Value{D: &c.missing}, "missing-timeout", "a worker silent this long is missing and its users move")
 	} else {
 		fs.StringVar(&c.tlsCA, "tls-ca", "", "CA to verify the master's certificate (turns on TLS)")
 	}

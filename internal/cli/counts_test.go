@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 // repoFile is a path inside the repository, from this package's directory.
@@ -22,26 +22,11 @@ func repoFile(parts ...string) string {
 	return filepath.Join(append([]string{"..", ".."}, parts...)...)
 }
 
-// startTarget serves horde's sample app on 127.0.0.1:0.
-func startTarget(t *testing.T) (string, *target.Server) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := target.New(target.Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String(), srv
-}
-
 // The tutorial's scenario against the sample app: what horde counted per
 // endpoint equals what the app served.
 func TestSeedScenarioCountsEqualServer(t *testing.T) {
 	t.Parallel()
-	host, srv := startTarget(t)
+	host, srv := targettest.Start(t, target.Options{})
 	out := filepath.Join(t.TempDir(), "s.json")
 	r := horde(t, nil, "run", repoFile("examples", "seed.star"), "-H", host, "-u", "20", "-r", "20",
 		"-t", "7s", "--stop-timeout", "10s", "--headless", "--json", out)

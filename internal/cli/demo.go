@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/horde-load/horde/examples"
-	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/bundle"
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/script"
@@ -62,9 +62,8 @@ func runDemo(ctx context.Context, env Env, wf *webFlags, users int, rate float64
 	go func() { defer close(tdone); _ = target.New(target.Options{Logger: log}).Serve(tctx, ln) }()
 	defer func() { stopTarget(); <-tdone }()
 	lt.bundle.Host = host
-	lt.bundle.Hash = bundleHash(lt.bundle)
 
-	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: host, Logger: log, DataShares: workers})
+	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: host, Logger: log, DataShares: workers})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}
@@ -112,9 +111,10 @@ func demoScenario(env Env) (*loadedTest, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := script.LoadFiles(files, "seed.star", script.Options{Env: env.Getenv, Stdout: env.Stdout})
+	loader := &bundle.Loader{Env: env.Getenv, Stdout: env.Stdout}
+	sc, err := loader.Load(&bundle.Bundle{Files: files, Main: "seed.star"}, script.Share{})
 	if err != nil {
 		return nil, exitcode.With(exitcode.BadInput, err)
 	}
-	return &loadedTest{sc: sc, bundle: &pb.Bundle{Files: sc.Files, Main: "seed.star"}}, nil
+	return &loadedTest{sc: sc, bundle: &bundle.Bundle{Files: sc.Files, Main: "seed.star"}, loader: loader}, nil
 }

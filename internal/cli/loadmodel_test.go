@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 func nginxOrSkip(t *testing.T) string {
@@ -54,7 +57,7 @@ func TestOpenModelRateIsServed(t *testing.T) {
 // whose users stop sending while they wait, hides most of it.
 func TestOpenModelShowsTheStall(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	url := host + "/stall?period=2s&stall=1s"
 	dir := t.TempDir()
 	open, closed := filepath.Join(dir, "open.json"), filepath.Join(dir, "closed.json")
@@ -89,7 +92,7 @@ func TestOpenModelShowsTheStall(t *testing.T) {
 // its last stage, without -t.
 func TestStagesDriveTheUsers(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	script := filepath.Join(t.TempDir(), "stages.star")
 	body := `
 def index(u):
@@ -185,7 +188,7 @@ func writeStar(t *testing.T, body string) string {
 // A shape function that returns None ends the test.
 func TestShapeNoneEndsTheTest(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	script := writeStar(t, `
 def index(u):
     u.get("/")
@@ -212,7 +215,7 @@ def shape(t):
 // verdict is exit 1.
 func TestAbortOnFailStopsEarly(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	script := writeStar(t, `
 def broken(u):
     u.get("/status/503")

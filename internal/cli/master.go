@@ -68,7 +68,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	if err != nil {
 		return err
 	}
-	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: f.host, Logger: log,
+	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
 		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing, DataShares: max(mf.expectWorkers, 1)})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
@@ -96,15 +96,9 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	if !f.headless {
 		return interactive(ctx, env, m, f, wf, ws, mf.expectWorkers, log)
 	}
-	tty, width := false, 0
-	if env.IsTTY != nil {
-		tty, width = env.IsTTY()
-	}
-	_, err = headless.Run(ctx, headless.Config{
-		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime, StopTimeout: f.stopTimeout, Thresholds: f.parsed,
+	return headless.Run(ctx, headless.Config{
+		Master: m, Test: f.test(), Thresholds: f.parsed,
 		ExpectWorkers: mf.expectWorkers, ExpectWorkersMaxWait: mf.expectMaxWait,
-		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
-		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,
+		Stdout: env.Stdout, Terminal: env.terminal(), Interval: f.interval, Files: f.files(), Logger: log,
 	})
-	return err
 }

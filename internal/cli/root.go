@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/report"
 )
 
 // Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
@@ -27,13 +28,22 @@ var Version = "dev"
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) (string, bool)
-	// IsTTY reports whether Stdout is an interactive terminal, and its width.
-	IsTTY func() (bool, int)
+	// Terminal says whether Stdout is an interactive terminal, and its
+	// size; nil means it is not one.
+	Terminal func() report.Terminal
 }
 
 // OSEnv is the Env of the real process.
 func OSEnv() Env {
-	return Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.LookupEnv, IsTTY: stdoutTTY}
+	return Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.LookupEnv, Terminal: stdoutTerminal}
+}
+
+// terminal is what Stdout is.
+func (e Env) terminal() report.Terminal {
+	if e.Terminal == nil {
+		return report.Terminal{}
+	}
+	return e.Terminal()
 }
 
 // Execute runs the command line args and returns the process exit code.

@@ -57,8 +57,8 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 	if processes == -1 {
 		processes = max(1, numCPU())
 	}
-	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle, Host: f.host, Logger: log,
-		DataShares: max(processes, 1)})
+	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
+		DataShares: max(processes, 1), Standalone: true})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}
@@ -83,7 +83,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		go func() {
 			defer close(done)
 			_ = worker.Run(wctx, worker.Options{Dial: inProcessDial(wctx, m), ID: "local", Hostname: hostname(),
-				Version: Version, Env: env.Getenv, Stdout: env.Stdout, Logger: log})
+				Version: Version, Loader: lt.loader, Logger: log})
 		}()
 		wait = func() { <-done }
 	}
@@ -96,17 +96,11 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		defer ws.stop()
 		return interactive(ctx, env, m, f, wf, ws, expect, log)
 	}
-	tty, width := false, 0
-	if env.IsTTY != nil {
-		tty, width = env.IsTTY()
-	}
-	_, err = headless.Run(ctx, headless.Config{
-		Master: m, Host: f.host, Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime, StopTimeout: f.stopTimeout, Thresholds: f.parsed,
-		ExpectWorkers: expect, ExpectWorkersMaxWait: 60 * time.Second,
-		Stdout: env.Stdout, TTY: tty, Width: width, Interval: f.interval,
-		JSONPath: f.jsonPath, CSVPrefix: f.csvPrefix, HTMLPath: f.htmlPath, Logger: log,
+	return headless.Run(ctx, headless.Config{
+		Master: m, Test: f.test(), Thresholds: f.parsed,
+		ExpectWorkers: expect, ExpectWorkersMaxWait: 60 * time.Second, Quiet: true,
+		Stdout: env.Stdout, Terminal: env.terminal(), Interval: f.interval, Files: f.files(), Logger: log,
 	})
-	return err
 }
 
 // inProcessDial connects a worker to m through an in-process pipe: the

@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 // A runtime error inside a task is recorded with its traceback; the run
 // goes on and ends with exit 1.
 func TestTaskRuntimeErrorIsRecordedAndRunGoesOn(t *testing.T) {
 	t.Parallel()
-	host, srv := startTarget(t)
+	host, srv := targettest.Start(t, target.Options{})
 	dir := t.TempDir()
 	script := writeFile(t, dir, "broken.star", `
 def index(u):
@@ -44,7 +46,7 @@ users = [user(name="U", tasks={index: 1, broken: 1}, wait=constant(0.05))]
 // --csv writes Locust's four files; --html the self-contained report.
 func TestCSVFiles(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	prefix := filepath.Join(t.TempDir(), "run")
 	r := horde(t, nil, "run", host+"/", "-u", "2", "-t", "2s", "--headless", "--csv", prefix, "--html", prefix+".html")
 	if r.code != exitcode.OK {
@@ -82,7 +84,7 @@ func firstLine(s string) string {
 // file, HORDE_* variables, the command line. TARGET_HOST sets the host.
 func TestSettingSourcesPrecedence(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	dir := t.TempDir()
 	script := writeFile(t, dir, "s.star", `
 options = {"users": 2, "run_time": "1s", "spawn_rate": 100}

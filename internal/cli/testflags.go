@@ -1,26 +1,22 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"net/url"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/bundle"
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/master"
+	"github.com/horde-load/horde/internal/report"
 	"github.com/horde-load/horde/internal/scenario"
-	"github.com/horde-load/horde/internal/script"
 	"github.com/horde-load/horde/internal/threshold"
 	"github.com/horde-load/horde/internal/timespan"
 )
@@ -93,10 +89,13 @@ func parseThresholds(flags []string, script []scenario.ThresholdSpec) ([]thresho
 	return ts, nil
 }
 
-// loadedTest is a test ready to hand to a master.
+// loadedTest is a test ready to hand to a master: its scenario, the
+// bundle workers receive, and the loader that loaded it (an in-process
+// worker shares it, so the script's top level runs once).
 type loadedTest struct {
 	sc     *scenario.Scenario
-	bundle *pb.Bundle
+	bundle *bundle.Bundle
+	loader *bundle.Loader
 }
 
 // prepare reads every source of settings, loads the script (or URL),
@@ -106,9 +105,13 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 	if err != nil {
 		return nil, nil, err
 	}
-	sc, bundle, err := loadScenario(args, env)
+	if len(args) == 0 {
+		return nil, nil, exitcode.Newf(exitcode.BadInput, "nothing to run: give a script (e.g. examples/seed.star) or a URL")
+	}
+	loader := &bundle.Loader{Env: env.Getenv, Stdout: env.Stdout}
+	b, sc, err := loader.Open(args[0])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, exitcode.With(exitcode.BadInput, err)
 	}
 	if err := applyOptions(cmd, sc.Options, set); err != nil {
 		return nil, nil, err
@@ -118,7 +121,7 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 			f.host = v
 		}
 	}
-	if f.host == "" && bundle.Url != "" {
+	if f.host == "" && b.URL != "" {
 		f.host = sc.Users[0].Host // URL mode: the URL's origin
 	}
 	switch {
@@ -133,53 +136,24 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 	if f.parsed, err = parseThresholds(f.thresholds, sc.Thresholds); err != nil {
 		return nil, nil, err
 	}
-	bundle.Host = f.host
-	bundle.StopTimeoutMs = f.stopTimeout.Milliseconds()
-	bundle.RequestTimeoutMs = f.timeout.Milliseconds()
-	bundle.Insecure = f.insecure
-	bundle.Tags, bundle.ExcludeTags, bundle.Seed = f.tags, f.excludeTags, f.seed
+	b.Host, b.StopTimeout, b.RequestTimeout, b.Insecure = f.host, f.stopTimeout, f.timeout, f.insecure
+	b.Tags, b.ExcludeTags, b.Seed = f.tags, f.excludeTags, f.seed
 	if f.caFile != "" {
-		if bundle.CaPem, err = os.ReadFile(f.caFile); err != nil {
+		if b.CAPEM, err = os.ReadFile(f.caFile); err != nil {
 			return nil, nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--ca-file: %w", err))
 		}
 	}
-	bundle.Hash = bundleHash(bundle)
-	return &loadedTest{sc: sc, bundle: bundle}, set, nil
+	return &loadedTest{sc: sc, bundle: b, loader: loader}, set, nil
 }
 
-// loadScenario loads the script named by args, or builds the URL scenario.
-func loadScenario(args []string, env Env) (*scenario.Scenario, *pb.Bundle, error) {
-	if len(args) == 0 {
-		return nil, nil, exitcode.Newf(exitcode.BadInput, "nothing to run: give a script (e.g. examples/seed.star) or a URL")
-	}
-	arg := args[0]
-	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
-		sc, err := scenario.URL(arg)
-		return sc, &pb.Bundle{Url: arg}, err
-	}
-	sc, err := script.Load(arg, script.Options{Env: env.Getenv, Stdout: env.Stdout})
-	if err != nil {
-		return nil, nil, exitcode.With(exitcode.BadInput, err)
-	}
-	return sc, &pb.Bundle{Files: sc.Files, Main: filepath.Base(arg)}, nil
+// files are the report files the flags name.
+func (f *testFlags) files() report.Files {
+	return report.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath}
 }
 
-// bundleHash identifies a bundle's content, so a worker that rejoins knows
-// whether it still runs the same test.
-func bundleHash(b *pb.Bundle) string {
-	h := sha256.New()
-	names := make([]string, 0, len(b.Files))
-	for n := range b.Files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		fmt.Fprintf(h, "%q %d\n", n, len(b.Files[n]))
-		h.Write(b.Files[n])
-	}
-	fmt.Fprintf(h, "%q %q %q %d %d %v %x %q %q %d", b.Main, b.Url, b.Host, b.StopTimeoutMs, b.RequestTimeoutMs,
-		b.Insecure, b.CaPem, b.Tags, b.ExcludeTags, b.Seed)
-	return hex.EncodeToString(h.Sum(nil)[:12])
+// test is the test the flags describe.
+func (f *testFlags) test() master.TestParams {
+	return master.TestParams{Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime}
 }
 
 // applyOptions fills flags that no source set from the script's options.
@@ -187,7 +161,7 @@ func applyOptions(cmd *cobra.Command, opts map[string]string, set map[string]boo
 	for k, v := range opts {
 		fl := cmd.Flags().Lookup(k)
 		if fl == nil || set[k] {
-			continue // options for later features (stages, thresholds) are not flags here
+			continue // not a flag (stages and thresholds have their own globals), or set by the user
 		}
 		if err := setFlag(fl, []string{v}); err != nil {
 			return exitcode.Newf(exitcode.BadInput, "script options %s = %q: %v", k, v, err)

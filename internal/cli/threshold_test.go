@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 // Thresholds decide the verdict: all passed → 0, one crossed → 1 (even
@@ -11,7 +14,7 @@ import (
 // summary lists each with its measured value.
 func TestThresholdVerdicts(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	tests := []struct {
 		name       string
 		url        string

@@ -3,17 +3,19 @@ package cli
 import (
 	"os"
 
+	"github.com/horde-load/horde/internal/report"
 	"golang.org/x/term"
 )
 
-func stdoutTTY() (bool, int) {
+// stdoutTerminal is what the process's standard output is.
+func stdoutTerminal() report.Terminal {
 	fd := int(os.Stdout.Fd())
 	if !term.IsTerminal(fd) {
-		return false, 0
+		return report.Terminal{}
 	}
-	w, _, err := term.GetSize(fd)
+	w, h, err := term.GetSize(fd)
 	if err != nil || w <= 0 {
-		w = 120
+		w, h = 120, 0
 	}
-	return true, w
+	return report.Terminal{TTY: true, Width: w, Height: h}
 }

@@ -59,8 +59,8 @@ func serveWeb(ctx context.Context, m *master.Master, wf *webFlags, ts []threshol
 	}
 	api := web.New(web.Options{Control: m, UI: webui.Handler(), Auth: wf.auth, Logger: log,
 		Meta: func() report.Meta {
-			meta := report.Meta{UsersPeak: m.UsersPeak()}
-			meta.Thresholds, _ = headless.Thresholds(ts, m.Snapshot(time.Now()))
+			var meta report.Meta
+			meta.Thresholds, _ = report.EvaluateThresholds(ts, m.Snapshot(time.Now()))
 			return meta
 		}})
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
@@ -125,35 +125,13 @@ func interactive(ctx context.Context, env Env, m *master.Master, f *testFlags, w
 				return nil // interrupted while waiting
 			}
 		}
-		if err := m.Start(master.TestParams{Users: f.users, SpawnRate: f.spawnRate, Rate: f.rate, RunTime: f.runTime}); err != nil {
+		if err := m.Start(f.test()); err != nil {
 			return exitcode.With(exitcode.BadInput, err)
 		}
 	}
 	<-ctx.Done()
-	st := m.Status()
-	if st.Started.IsZero() {
+	if m.Status().Started.IsZero() {
 		return nil // no test ran
 	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), f.stopTimeout+10*time.Second)
-	defer cancel()
-	if st.State == master.StateSpawning || st.State == master.StateRunning {
-		_ = m.StopTest(stopCtx)
-	}
-	now := time.Now()
-	m.Tick(now)
-	snap := m.Snapshot(now)
-	if err := report.WriteTable(env.Stdout, snap, report.TableOptions{}); err != nil {
-		return err
-	}
-	meta := headless.MetaOf(m.UsersPeak(), m.Status())
-	meta.Shape = m.ShapeDescription()
-	meta.Thresholds, _ = headless.Thresholds(f.parsed, snap)
-	if err := headless.WriteThresholds(env.Stdout, meta.Thresholds); err != nil {
-		return err
-	}
-	files := headless.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath}
-	if err := headless.WriteFiles(files, snap, meta); err != nil {
-		return err
-	}
-	return headless.Verdict(snap, f.parsed)
+	return headless.Finish(m, f.parsed, f.files(), env.Stdout)
 }

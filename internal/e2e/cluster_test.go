@@ -9,6 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 const token = "e2e-secret-token"
@@ -41,7 +44,7 @@ users = [user(name="Browser", tasks=[index], wait=constant(1))]
 // 300 users over 3 workers; 2 join; 1 is killed: the users follow.
 func TestWorkersJoinAndDie(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	script := writeScript(t, pacedScript)
 	_, web, addr := startMaster(t, "127.0.0.1:0", script, "-H", host, "-u", "300", "-r", "1000", "-t", "2m",
 		"--expect-workers", "3", "--missing-timeout", "3s")
@@ -78,7 +81,7 @@ const processStart = 2 * time.Second
 // sends its last statistics: the master's total equals what was served.
 func TestWorkerSIGTERMLosesNothing(t *testing.T) {
 	t.Parallel()
-	host, srv := startTarget(t)
+	host, srv := targettest.Start(t, target.Options{})
 	script := writeScript(t, `
 def slow(u):
     u.get("/delay/40", name="/delay")
@@ -126,7 +129,7 @@ users = [user(name="U", tasks=[slow], wait=constant(0.01))]
 // rejoin it by themselves.
 func TestMasterRestartWorkersRejoin(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	script := writeScript(t, pacedScript)
 	bind := freeAddr(t)
 	m1, web1, addr := startMaster(t, bind, script, "-H", host, "-u", "10", "-r", "100", "-t", "2m", "--expect-workers", "2")
@@ -146,7 +149,7 @@ func TestMasterRestartWorkersRejoin(t *testing.T) {
 // worker port. The master says why in its log and keeps serving the others.
 func TestMasterRefusesBadWorkersAndKeepsServing(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	script := writeScript(t, pacedScript)
 	m, web, addr := startMaster(t, "127.0.0.1:0", script, "-H", host, "-u", "4", "-r", "100", "-t", "2m", "--expect-workers", "1")
 	startWorker(t, "good", addr)
@@ -183,7 +186,7 @@ func TestMasterRefusesBadWorkersAndKeepsServing(t *testing.T) {
 // every account logs in exactly once across the whole test.
 func TestSplitDataGivesEachWorkerItsOwnRows(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "accounts.csv"), []byte("username,password\nann,1\nbob,2\ncid,3\ndee,4\n"), 0o644); err != nil {
 		t.Fatal(err)

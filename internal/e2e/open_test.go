@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 // An open-model test across workers sends the whole rate, split over the
@@ -13,7 +16,7 @@ import (
 // rate × time requests, no more, no less (± 2 %), and they all are counted.
 func TestOpenModelRateAcrossJoiningWorkers(t *testing.T) {
 	t.Parallel()
-	host, srv := startTarget(t)
+	host, srv := targettest.Start(t, target.Options{})
 	out := filepath.Join(t.TempDir(), "summary.json")
 	m, web, addr := startMaster(t, "127.0.0.1:0", host+"/", "--rate", "300", "-u", "300", "-t", "6s",
 		"--expect-workers", "2", "--json", out)

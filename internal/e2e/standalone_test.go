@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 type summary struct {
@@ -38,7 +41,7 @@ func readSummary(t *testing.T, path string) summary {
 // their counts add up to what the server served.
 func TestRunWithLocalProcesses(t *testing.T) {
 	t.Parallel()
-	host, srv := startTarget(t)
+	host, srv := targettest.Start(t, target.Options{})
 	out := filepath.Join(t.TempDir(), "s.json")
 	p := start(t, "run", nil, "run", host+"/", "--headless", "-u", "8", "-r", "100", "-t", "3s",
 		"--stop-timeout", "5s", "--processes", "2", "--json", out)
@@ -62,7 +65,7 @@ func TestRunWithLocalProcesses(t *testing.T) {
 // tutorial's LOCUST_MODE, LOCUST_MASTER and TARGET_HOST do.
 func TestEntrypointConfiguredByEnvironment(t *testing.T) {
 	t.Parallel()
-	host, srv := startTarget(t)
+	host, srv := targettest.Start(t, target.Options{})
 	script := writeScript(t, pacedScript)
 	out := filepath.Join(t.TempDir(), "s.json")
 	bind := freeAddr(t)
@@ -88,7 +91,7 @@ func TestEntrypointConfiguredByEnvironment(t *testing.T) {
 // Expected workers that never come: exit 3 with the reason.
 func TestExpectedWorkersNeverCome(t *testing.T) {
 	t.Parallel()
-	host, _ := startTarget(t)
+	host, _ := targettest.Start(t, target.Options{})
 	m, _, _ := startMaster(t, "127.0.0.1:0", host+"/", "-u", "1", "-t", "5s", "--expect-workers", "2", "--expect-workers-max-wait", "1s")
 	if code := m.exitCode(30 * time.Second); code != 3 {
 		t.Fatalf("exit %d, want 3", code)

@@ -343,7 +343,7 @@ func TestNewFactoryRejectsBadOptions(t *testing.T) {
 		{"relative base", Options{BaseURL: "/api"}},
 		{"base without host", Options{BaseURL: "http://"}},
 		{"base with query", Options{BaseURL: "http://h/?q=1"}},
-		{"missing CA file", Options{CAFile: "/nonexistent/ca.pem"}},
+		{"CA not PEM", Options{CAPEM: []byte("not a certificate")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -182,11 +181,7 @@ func TestResetByHijackingHandler(t *testing.T) {
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	srv := newTLSServer(t)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name string
 		o    Options
@@ -194,7 +189,7 @@ func TestTLS(t *testing.T) {
 	}{
 		{"unknown CA", Options{}, KindTLS},
 		{"insecure", Options{Insecure: true}, ""},
-		{"CA file", Options{CAFile: caFile}, ""},
+		{"extra CA", Options{CAPEM: certPEM}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,24 +216,12 @@ func TestTLS(t *testing.T) {
 	})
 }
 
-func TestBadCAFile(t *testing.T) {
+func TestBadCAPEM(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	notPEM := filepath.Join(dir, "bad.pem")
-	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ name, path, want string }{
-		{"missing", filepath.Join(dir, "missing.pem"), "no such file"},
-		{"not PEM", notPEM, "no PEM certificates found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := NewFactory(Options{CAFile: tt.path})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
-			}
-		})
+	for _, pemBytes := range [][]byte{[]byte("not a certificate"), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")} {
+		_, err := NewFactory(Options{CAPEM: pemBytes})
+		if err == nil || !strings.Contains(err.Error(), "no PEM certificates found") {
+			t.Errorf("CAPEM %q: err = %v, want one saying no PEM certificates were found", pemBytes, err)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,8 +39,8 @@ type Options struct {
 	MaxRedirects int
 	// Insecure skips TLS certificate verification.
 	Insecure bool
-	// CAFile is a PEM bundle of extra trusted CAs, added to the system pool.
-	CAFile string
+	// CAPEM is a PEM bundle of extra trusted CAs, added to the system pool.
+	CAPEM []byte
 	// MaxConnsPerHost is how many keep-alive connections one client keeps
 	// per host; 0 means 1. A virtual user is sequential, so one connection
 	// suffices; it is not a hard cap, so a client shared by goroutines
@@ -144,19 +143,15 @@ func applyDefaults(o *Options) error {
 
 func tlsConfig(o Options) (*tls.Config, error) {
 	tc := &tls.Config{InsecureSkipVerify: o.Insecure} //nolint:gosec // a user's explicit choice
-	if o.CAFile == "" {
+	if len(o.CAPEM) == 0 {
 		return tc, nil
-	}
-	pem, err := os.ReadFile(o.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("httpx: CA file: %w", err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("httpx: CA file %s: %w", o.CAFile, errNoCerts)
+	if !pool.AppendCertsFromPEM(o.CAPEM) {
+		return nil, fmt.Errorf("httpx: extra CA certificates: %w", errNoCerts)
 	}
 	tc.RootCAs = pool
 	return tc, nil

@@ -3,11 +3,11 @@ package httpx_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/horde-load/horde/internal/httpx"
 	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 // TestAgainstSampleApp runs the tutorial's user against horde's own target:
@@ -15,10 +15,8 @@ import (
 // that the target served exactly the requests the client made.
 func TestAgainstSampleApp(t *testing.T) {
 	t.Parallel()
-	app := target.New(target.Options{})
-	srv := httptest.NewServer(app.Handler())
-	defer srv.Close()
-	f, err := httpx.NewFactory(httpx.Options{BaseURL: srv.URL})
+	base, app := targettest.Start(t, target.Options{})
+	f, err := httpx.NewFactory(httpx.Options{BaseURL: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +35,7 @@ func TestAgainstSampleApp(t *testing.T) {
 			t.Fatalf("profile: %d %q %v", r.Status, r.Body, r.Err)
 		}
 	}
-	if r := c.Do(t.Context(), &httpx.Request{URL: "/redirect/2"}); r.Status != 200 || r.URL != srv.URL+"/" {
+	if r := c.Do(t.Context(), &httpx.Request{URL: "/redirect/2"}); r.Status != 200 || r.URL != base+"/" {
 		t.Fatalf("redirect chain ended at %d %q", r.Status, r.URL)
 	}
 	if r := c.Do(t.Context(), &httpx.Request{URL: "/status/503"}); r.Status != 503 || r.Failure() != "HTTP 503 Service Unavailable" {

@@ -1,17 +1,17 @@
 package master
 
 import (
-	"context"
 	"sort"
 	"time"
 
 	"github.com/horde-load/horde/internal/cluster/pb"
 )
 
-// SetTarget starts a test, or edits the running one: n users in total,
-// started (or stopped) at rate users per second across all workers.
-// Starting from ready or stopped resets the statistics: a new test.
-func (m *Master) SetTarget(n int, rate float64) {
+// setTarget starts a closed-model test, or edits the running one: n users
+// in total, started (or stopped) at rate users per second across all
+// workers. Starting from ready or stopped resets the statistics: a new
+// test.
+func (m *Master) setTarget(n int, rate float64) {
 	now := m.opts.Now()
 	m.mu.Lock()
 	if m.state == StateReady || m.state == StateStopped {
@@ -19,7 +19,7 @@ func (m *Master) SetTarget(n int, rate float64) {
 	}
 	if m.open.on {
 		m.mu.Unlock()
-		m.SetArrivals(m.open.rate, n, 0) // an edit of an open-model test changes its pool
+		m.setArrivals(m.open.rate, n, 0) // an edit of an open-model test changes its pool
 		return
 	}
 	m.target, m.rate = max(n, 0), rate
@@ -30,11 +30,9 @@ func (m *Master) SetTarget(n int, rate float64) {
 	m.poke()
 }
 
-// StopTest stops every user on every worker — each lets its running task
-// finish for the stop timeout — and waits until each live worker has
-// stopped and sent its last statistics, or ctx is done.
-func (m *Master) StopTest(ctx context.Context) error {
-	m.mu.Lock()
+// stopWorkersLocked tells every live worker to stop its users and returns
+// the epoch their confirmations carry.
+func (m *Master) stopWorkersLocked() uint64 {
 	m.open = openModel{}
 	m.shape.on = false
 	m.disp.setTarget(0, 0, m.opts.Now())
@@ -48,52 +46,45 @@ func (m *Master) StopTest(ctx context.Context) error {
 		w.sent, w.openSent = make([]int, len(m.names)), nil
 	}
 	m.notifyLocked()
-	m.mu.Unlock()
-	m.poke()
+	return m.epoch
+}
+
+// awaitStop waits until every live worker has confirmed the stop of
+// epoch (and so sent its last statistics), or stopWait has passed, then
+// records the final point of history and closes done.
+func (m *Master) awaitStop(epoch uint64, done chan struct{}) {
+	deadline := time.NewTimer(m.stopWait())
+	defer deadline.Stop()
 	for {
 		m.mu.Lock()
-		done := true
+		var late []string
 		for _, id := range m.liveLocked() {
-			if w := m.workers[id]; w.acked < m.stopEpoch {
-				done = false
+			if m.workers[id].acked < epoch {
+				late = append(late, id)
 			}
 		}
 		ch := m.changed
-		if done {
-			m.state = StateStopped
-			m.notifyLocked()
-		}
 		m.mu.Unlock()
-		if done {
-			return nil
+		if len(late) == 0 {
+			break
 		}
 		select {
-		case <-ctx.Done():
-			m.mu.Lock()
-			m.state = StateStopped
-			m.mu.Unlock()
-			return ctx.Err()
 		case <-ch:
+			continue
+		case <-deadline.C:
+			m.opts.Logger.Warn("some workers did not confirm the stop; their last requests may be missing", "workers", late)
 		}
+		break
 	}
-}
-
-// WaitWorkers returns when at least n workers are connected, or ctx is done.
-func (m *Master) WaitWorkers(ctx context.Context, n int) error {
-	for {
-		m.mu.Lock()
-		have := len(m.liveLocked())
-		ch := m.changed
-		m.mu.Unlock()
-		if have >= n {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
-		}
+	m.record(m.opts.Now())
+	m.mu.Lock()
+	if m.state == StateStopping && m.stopEpoch == epoch {
+		m.state = StateStopped
 	}
+	m.stopping = nil
+	m.notifyLocked()
+	m.mu.Unlock()
+	close(done)
 }
 
 // updateStateLocked moves spawning to running once the dispatch is done
@@ -125,10 +116,8 @@ func (m *Master) updateStateLocked() {
 	}
 }
 
-// Users is the number of users the live workers report running.
-func (m *Master) Users() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// usersLocked is the number of users the live workers report running.
+func (m *Master) usersLocked() int {
 	n := 0
 	for _, id := range m.liveLocked() {
 		n += m.workers[id].users
@@ -136,22 +125,24 @@ func (m *Master) Users() int {
 	return n
 }
 
-// Tick records a point of history (call once per second).
-func (m *Master) Tick(now time.Time) {
-	users := m.Users()
+// record records a point of history and the peak of users (once a
+// second, and once more when a test has stopped).
+func (m *Master) record(now time.Time) {
 	m.mu.Lock()
+	users := m.usersLocked()
 	m.updateStateLocked()
 	m.peak = max(m.peak, users)
 	m.mu.Unlock()
 	m.agg.Tick(now, users)
 }
 
-// Status implements web.Source.
+// Status is the state of the test and of its workers now.
 func (m *Master) Status() Status {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.updateStateLocked()
-	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.host, Started: m.started}
+	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.host, Started: m.started,
+		UsersPeak: m.peak, ShapeLast: m.shape.desc}
 	if m.open.on {
 		st.ArrivalRate = m.open.rate
 	}
@@ -174,6 +165,7 @@ func (m *Master) Status() Status {
 		}
 		st.Workers = append(st.Workers, ws)
 	}
+	st.UsersPeak = max(st.UsersPeak, st.Users)
 	sort.Slice(st.Workers, func(i, j int) bool { return st.Workers[i].ID < st.Workers[j].ID })
 	return st
 }

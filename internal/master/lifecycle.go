@@ -8,11 +8,14 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/runner"
 )
 
-// TestParams start or edit a test, as the web UI's form or Locust's
-// POST /swarm give them.
+// This file is the master's one way to start, edit, stop and wait for a
+// test. The web API, the headless run and the command line all use it.
+
+// TestParams start or edit a test, as the web UI's form, Locust's
+// POST /swarm or the command line give them.
 type TestParams struct {
 	Users     int
 	SpawnRate float64
@@ -30,24 +33,13 @@ type TestParams struct {
 var ErrBadParams = errors.New("invalid test parameters")
 
 // Start starts a new test (from ready or stopped) or edits the running
-// one. It returns at once; the test ramps in the background.
+// one. It returns at once; the test ramps in the background. A scenario
+// with a load shape (stages or shape(t)) follows it: Users is then only
+// the open model's pool when the shape gives none, and the test cannot
+// be edited.
 func (m *Master) Start(p TestParams) error {
-	if p.Users < 0 {
-		return fmt.Errorf("%w: users must be ≥ 0, got %d", ErrBadParams, p.Users)
-	}
-	if p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0) {
-		return fmt.Errorf("%w: rate must be ≥ 0 arrivals per second, got %v", ErrBadParams, p.Rate)
-	}
-	if p.Rate == 0 && !(p.SpawnRate > 0) {
-		return fmt.Errorf("%w: spawn rate must be > 0, got %v", ErrBadParams, p.SpawnRate)
-	}
-	if p.RunTime < 0 {
-		return fmt.Errorf("%w: run time must not be negative", ErrBadParams)
-	}
-	if p.Host != "" {
-		if u, err := url.Parse(p.Host); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%w: host %q: want a URL like http://127.0.0.1:8080", ErrBadParams, p.Host)
-		}
+	if err := p.check(); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	running := m.state == StateSpawning || m.state == StateRunning
@@ -65,39 +57,119 @@ func (m *Master) Start(p TestParams) error {
 		m.mu.Unlock()
 		return fmt.Errorf("%w: no host: give one in the form or with -H/--host", ErrBadParams)
 	}
+	if m.shape.on {
+		m.mu.Unlock()
+		return fmt.Errorf("%w: this test follows the script's load shape (stages or shape); stop it to start another", ErrBadParams)
+	}
 	m.endAt = time.Time{}
 	if p.RunTime > 0 {
 		m.endAt = m.opts.Now().Add(p.RunTime)
 	}
-	shaped := m.shape.on
 	m.mu.Unlock()
 	switch {
-	case shaped:
-		return fmt.Errorf("%w: this test follows the script's load shape (stages or shape); stop it to start another", ErrBadParams)
-	case m.HasShape() && !running:
-		m.StartShape(p.Users)
-		return nil
+	case m.opts.Scenario.Shape != nil && !running:
+		m.startShape(p.Users)
 	case p.Rate > 0:
-		m.SetArrivals(p.Rate, p.Users, 0)
-		return nil
+		m.setArrivals(p.Rate, p.Users, 0)
+	default:
+		m.setTarget(p.Users, p.SpawnRate)
 	}
-	m.SetTarget(p.Users, p.SpawnRate)
+	m.poke() // the run loop times the end
 	return nil
 }
 
-// Stop stops the running test in the background.
-func (m *Master) Stop() {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), m.stopWait())
-		defer cancel()
-		_ = m.StopTest(ctx)
-	}()
+func (p TestParams) check() error {
+	if p.Users < 0 {
+		return fmt.Errorf("%w: users must be ≥ 0, got %d", ErrBadParams, p.Users)
+	}
+	if p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0) {
+		return fmt.Errorf("%w: rate must be ≥ 0 arrivals per second, got %v", ErrBadParams, p.Rate)
+	}
+	if p.Rate == 0 && !(p.SpawnRate > 0) {
+		return fmt.Errorf("%w: spawn rate must be > 0, got %v", ErrBadParams, p.SpawnRate)
+	}
+	if p.RunTime < 0 {
+		return fmt.Errorf("%w: run time must not be negative", ErrBadParams)
+	}
+	if p.Host != "" {
+		if u, err := url.Parse(p.Host); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: host %q: want a URL like http://127.0.0.1:8080", ErrBadParams, p.Host)
+		}
+	}
+	return nil
 }
 
-// stopWait bounds how long a stop waits for workers to confirm: their
-// users' stop timeout, the drain of requests in flight, and slack.
+// Stop stops the test: every user on every worker stops (each lets its
+// running task finish for the stop timeout) and sends its last
+// statistics. It returns at once; the channel is closed when every live
+// worker has confirmed, or when the master gave up waiting for them (the
+// stop timeout, the drain of requests in flight, and the missing
+// timeout), with the final point of history recorded. Stopping a test
+// that is already stopping returns the same channel; stopping no test
+// returns a closed one.
+func (m *Master) Stop() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopping != nil {
+		return m.stopping
+	}
+	if m.state == StateReady || m.state == StateStopped {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	epoch := m.stopWorkersLocked()
+	done := make(chan struct{})
+	m.stopping = done
+	go m.awaitStop(epoch, done)
+	m.poke()
+	return done
+}
+
+// stopWait bounds how long a stop waits for the workers: as long as a
+// worker itself waits for its users, and then the missing timeout, after
+// which a worker that said nothing is not live any more.
 func (m *Master) stopWait() time.Duration {
-	return time.Duration(m.opts.Bundle.StopTimeoutMs)*time.Millisecond + httpx.DefaultDrain + 10*time.Second
+	return runner.StopWait(time.Duration(m.opts.Bundle.StopTimeoutMs)*time.Millisecond) + m.opts.MissingTimeout
+}
+
+// WaitWorkers returns when at least n workers are connected, or ctx is done.
+func (m *Master) WaitWorkers(ctx context.Context, n int) error {
+	_, err := m.Wait(ctx, func(st Status) bool {
+		live := 0
+		for _, w := range st.Workers {
+			if w.State != WorkerMissing {
+				live++
+			}
+		}
+		return live >= n
+	})
+	return err
+}
+
+// Wait returns the status as soon as until holds for it, or the last
+// status and ctx's error when ctx is done first. until is checked now and
+// after every change of the test's or the workers' state.
+func (m *Master) Wait(ctx context.Context, until func(Status) bool) (Status, error) {
+	for {
+		m.mu.Lock()
+		ch := m.changed
+		m.mu.Unlock()
+		st := m.Status()
+		if until(st) {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Over reports whether the test of st has ended or is ending.
+func Over(st Status) bool {
+	return st.State == StateStopping || st.State == StateStopped
 }
 
 // ResetStats clears the statistics and the history (Locust's Reset); the
@@ -111,33 +183,27 @@ func (m *Master) ResetStats() {
 	m.mu.Unlock()
 }
 
-// Host is the base URL of the test.
-func (m *Master) Host() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.host
-}
-
-// UsersPeak is the most users that ran at once in the current test.
-func (m *Master) UsersPeak() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.peak
-}
-
-// tick runs once a second from Run: history, peak users, and the
-// run-time limit.
+// tick runs once a second from Run: history, peak users, and the shape.
 func (m *Master) tick(now time.Time) {
-	m.Tick(now)
+	m.record(now)
 	m.followShape(now, false)
+}
+
+// untilEnd is how long until the test's run time is over (-1: no end is
+// due), stopping the test when it is.
+func (m *Master) untilEnd(now time.Time) time.Duration {
 	m.mu.Lock()
-	due := !m.endAt.IsZero() && !now.Before(m.endAt) && (m.state == StateSpawning || m.state == StateRunning)
-	if due {
-		m.endAt = time.Time{}
+	if m.endAt.IsZero() || (m.state != StateSpawning && m.state != StateRunning) {
+		m.mu.Unlock()
+		return -1
 	}
+	if left := m.endAt.Sub(now); left > 0 {
+		m.mu.Unlock()
+		return left
+	}
+	m.endAt = time.Time{}
 	m.mu.Unlock()
-	if due {
-		m.opts.Logger.Info("run time over: stopping the test")
-		m.Stop()
-	}
+	m.opts.Logger.Info("run time over: stopping the test")
+	m.Stop()
+	return -1
 }

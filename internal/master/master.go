@@ -40,6 +40,9 @@ type Options struct {
 	// one per worker index (default 1: no split). Usually the number of
 	// workers expected.
 	DataShares int
+	// Standalone says the workers are this process's own (horde run):
+	// their comings and goings are logged at debug level only.
+	Standalone bool
 
 	Aggregate stats.AggregateOptions
 	Logger    *slog.Logger
@@ -70,7 +73,8 @@ type Master struct {
 	peak      int       // most users at once in the current test
 	open      openModel // the arrival-rate test, when on
 	shape     shapeState
-	shapePool int // the open model's pool when the shape gives none
+	shapePool int           // the open model's pool when the shape gives none
+	stopping  chan struct{} // closed when the stop under way is done
 }
 
 // workerConn is the master's record of one worker.
@@ -142,13 +146,7 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
-// RunID identifies this master process to workers.
-func (m *Master) RunID() string { return m.runID }
-
-// Aggregate is the merged statistics of the test.
-func (m *Master) Aggregate() *stats.Aggregate { return m.agg }
-
-// Snapshot implements web.Source.
+// Snapshot is the test's statistics at now.
 func (m *Master) Snapshot(now time.Time) stats.Snapshot { return m.agg.Snapshot(now) }
 
 func (m *Master) poke() {
@@ -175,6 +173,9 @@ func (m *Master) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		next := m.dispatch()
+		if end := m.untilEnd(m.opts.Now()); end >= 0 && (next < 0 || end < next) {
+			next = end
+		}
 		if next >= 0 {
 			timer.Reset(next)
 		}

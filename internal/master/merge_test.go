@@ -97,8 +97,7 @@ func TestMasterTotalIsTheSumOfWhatWorkersSent(t *testing.T) {
 		}
 	}
 	snap := m.Snapshot(now)
-	agg := stats.NewAggregate(stats.AggregateOptions{})
-	agg.Add(&stats.Delta{Endpoints: map[stats.Key]*stats.Entry{{Name: "x"}: &total}}, now)
+	agg := aggregateOf(t, &stats.Delta{Endpoints: map[stats.Key]*stats.Entry{{Name: "x"}: &total}}, now)
 	if got, w := figures(snap.Total), figures(agg.Snapshot(now).Endpoints[0]); got != w {
 		t.Errorf("Aggregated row\n %s\nwant the sum of every row sent\n %s", got, w)
 	}
@@ -106,8 +105,7 @@ func TestMasterTotalIsTheSumOfWhatWorkersSent(t *testing.T) {
 		t.Fatalf("%d rows, want %d", len(snap.Endpoints), len(want.Endpoints))
 	}
 	for _, row := range snap.Endpoints {
-		ref := stats.NewAggregate(stats.AggregateOptions{})
-		ref.Add(&stats.Delta{Endpoints: map[stats.Key]*stats.Entry{{Name: "x"}: want.Endpoints[stats.Key{Method: row.Method, Name: row.Name}]}}, now)
+		ref := aggregateOf(t, &stats.Delta{Endpoints: map[stats.Key]*stats.Entry{{Name: "x"}: want.Endpoints[stats.Key{Method: row.Method, Name: row.Name}]}}, now)
 		if got, w := figures(row), figures(ref.Snapshot(now).Endpoints[0]); got != w {
 			t.Errorf("%s %s:\n %s\nwant\n %s", row.Method, row.Name, got, w)
 		}
@@ -154,4 +152,17 @@ func TestMasterDropsAnInconsistentReport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// aggregateOf is a fresh aggregate of d alone, merged the way the master
+// merges what it receives: the reference to compare the master with.
+func aggregateOf(t *testing.T, d *stats.Delta, now time.Time) *stats.Aggregate {
+	t.Helper()
+	var dd stats.DeltaData
+	if err := cluster.DecodeStats(cluster.DeltaToPB(d, 0, 0, false), &dd); err != nil {
+		t.Fatal(err)
+	}
+	agg := stats.NewAggregate(stats.AggregateOptions{})
+	agg.AddData(&dd, now)
+	return agg
 }

@@ -22,12 +22,12 @@ type openShare struct {
 	maxUsers int
 }
 
-// SetArrivals starts an open-model test (from ready or stopped) or edits
+// setArrivals starts an open-model test (from ready or stopped) or edits
 // the running one: rate arrivals per second across the cluster, moved to
 // linearly over ramp, each running one task on a free user from a pool of
 // at most maxUsers users. Arrivals that find no free user are counted as
 // dropped.
-func (m *Master) SetArrivals(rate float64, maxUsers int, ramp time.Duration) {
+func (m *Master) setArrivals(rate float64, maxUsers int, ramp time.Duration) {
 	now := m.opts.Now()
 	m.mu.Lock()
 	if m.state == StateReady || m.state == StateStopped {
@@ -39,17 +39,6 @@ func (m *Master) SetArrivals(rate float64, maxUsers int, ramp time.Duration) {
 	m.notifyLocked()
 	m.mu.Unlock()
 	m.poke()
-}
-
-// ArrivalRate is the arrival rate of a running open-model test, 0 for a
-// closed-model one.
-func (m *Master) ArrivalRate() float64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.open.on {
-		return 0
-	}
-	return m.open.rate
 }
 
 // splitOpen gives each live worker (sorted ids) an even part of the pool,

@@ -69,11 +69,9 @@ func TestOpenModelSplitsRateExactly(t *testing.T) {
 	m.dispatch()
 	check(map[string][2]float64{"a": {120, 4}, "b": {90, 3}, "c": {90, 3}})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the stop is sent at once; no worker will confirm here
-	_ = m.StopTest(ctx)
-	if m.ArrivalRate() != 0 {
-		t.Errorf("after the stop the arrival rate is %v, want 0", m.ArrivalRate())
+	m.Stop() // the stop is sent at once; no worker will confirm here
+	if st := m.Status(); st.ArrivalRate != 0 || st.State != StateStopping {
+		t.Errorf("after the stop: %s, arrival rate %v; want stopping, 0", st.State, st.ArrivalRate)
 	}
 	m.dispatch()
 	for id, out := range outs {

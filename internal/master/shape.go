@@ -20,14 +20,10 @@ type shapeState struct {
 	desc    string              // the shape's own words for what it does now
 }
 
-// HasShape reports whether the scenario drives its load with stages or a
-// shape function; a test then follows it instead of fixed users or rate.
-func (m *Master) HasShape() bool { return m.opts.Scenario.Shape != nil }
-
-// StartShape starts a new test that follows the scenario's shape from its
+// startShape starts a new test that follows the scenario's shape from its
 // first second. pool is the open model's pool of users when the shape
 // gives none.
-func (m *Master) StartShape(pool int) {
+func (m *Master) startShape(pool int) {
 	now := m.opts.Now()
 	m.mu.Lock()
 	m.shape = shapeState{on: true}
@@ -87,14 +83,14 @@ func (m *Master) followShape(now time.Time, first bool) {
 		if t.Users > 0 {
 			pool = t.Users
 		}
-		m.SetArrivals(t.Rate, pool, t.Ramp)
+		m.setArrivals(t.Rate, pool, t.Ramp)
 		return
 	}
 	rate := t.SpawnRate
 	if rate <= 0 {
 		rate = 0 // at once
 	}
-	m.SetTarget(t.Users, rate)
+	m.setTarget(t.Users, rate)
 }
 
 // stopShape ends a shaped test in the background.
@@ -103,12 +99,4 @@ func (m *Master) stopShape() {
 	m.shape.on = false
 	m.mu.Unlock()
 	m.Stop()
-}
-
-// ShapeDescription is the load shape's last word on what it does, kept
-// after the test ends for its summary ("" when the test had no shape).
-func (m *Master) ShapeDescription() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.shape.desc
 }

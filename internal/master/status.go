@@ -50,11 +50,15 @@ type Status struct {
 	// the closed model); TargetUsers is then its pool of users.
 	ArrivalRate float64
 	// Shape says what the script's stages or shape(t) do now ("" when
-	// the test does not follow one).
-	Shape   string
-	Host    string
-	Workers []WorkerStatus // sorted by ID
-	Started time.Time      // zero when no test ran yet
+	// the test does not follow one); ShapeLast is their last word, kept
+	// after the test ends for its summary.
+	Shape     string
+	ShapeLast string
+	// UsersPeak is the most users that ran at once in the current test.
+	UsersPeak int
+	Host      string
+	Workers   []WorkerStatus // sorted by ID
+	Started   time.Time      // zero when no test ran yet
 	// RunTime is the test's run-time limit counted from Started (0: none),
 	// so RunTime minus the time since Started is what remains. An edit
 	// that sets a new limit from now moves it.

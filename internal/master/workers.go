@@ -81,7 +81,7 @@ func (m *Master) admit(hello *pb.Hello, cancel context.CancelFunc) (*workerConn,
 	case w == nil:
 		w = &workerConn{id: hello.WorkerId, index: m.freeIndexLocked()}
 		m.workers[w.id] = w
-		m.opts.Logger.Info("worker connected", "worker", w.id, "host", hello.Hostname, "cores", hello.Cores)
+		m.opts.Logger.Log(context.Background(), m.workerNews(), "worker connected", "worker", w.id, "host", hello.Hostname, "cores", hello.Cores)
 	case w.cancel != nil:
 		w.cancel() // a new stream replaces the old one
 		m.opts.Logger.Info("worker reconnected", "worker", w.id)
@@ -95,6 +95,14 @@ func (m *Master) admit(hello *pb.Hello, cancel context.CancelFunc) (*workerConn,
 	w.reset = hello.MasterRunId != m.runID
 	m.notifyLocked()
 	return w, w.gen, w.out
+}
+
+// workerNews is the level of a worker's arrival and departure in the log.
+func (m *Master) workerNews() slog.Level {
+	if m.opts.Standalone {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 func (m *Master) freeIndexLocked() int {
@@ -149,7 +157,7 @@ func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage, scratch *
 	case *pb.WorkerMessage_Heartbeat:
 		m.heartbeatFrom(w, gen, x.Heartbeat, now)
 	case *pb.WorkerMessage_Goodbye:
-		m.opts.Logger.Info("worker left", "worker", w.id, "reason", x.Goodbye.Reason)
+		m.opts.Logger.Log(context.Background(), m.workerNews(), "worker left", "worker", w.id, "reason", x.Goodbye.Reason)
 		return true
 	}
 	return false

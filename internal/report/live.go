@@ -48,23 +48,27 @@ type Live struct {
 	drawn   int // lines of the frame on screen, to move back over
 }
 
-// NewLive returns a live view writing to w. tty selects in-place redrawing;
-// width is the terminal width in columns (0 means 80).
-func NewLive(w io.Writer, tty bool, width int) *Live {
-	if width <= 0 {
-		width = defaultLiveWidth
-	}
-	return &Live{w: w, tty: tty, width: width, maxRows: defaultLiveRows}
+// Terminal is where the live view draws: TTY selects in-place redrawing;
+// Width is the terminal's width in columns (0 means 80) and Height its
+// height in lines (0: unknown).
+type Terminal struct {
+	TTY           bool
+	Width, Height int
 }
 
-// SetHeight tells the view the terminal height in lines, so a frame never
+// NewLive returns a live view writing to w on term. The view shows at
+// most 10 endpoints, fewer on a short terminal, so that a frame never
 // scrolls (redrawing in place cannot reach lines scrolled off the screen).
-// The view shows at most 10 endpoints, fewer on a short terminal.
-func (l *Live) SetHeight(lines int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// One line stays free for the cursor below the frame.
-	l.maxRows = min(defaultLiveRows, max(1, lines-liveOverhead-1))
+func NewLive(w io.Writer, term Terminal) *Live {
+	l := &Live{w: w, tty: term.TTY, width: term.Width, maxRows: defaultLiveRows}
+	if l.width <= 0 {
+		l.width = defaultLiveWidth
+	}
+	if term.Height > 0 {
+		// One line stays free for the cursor below the frame.
+		l.maxRows = min(defaultLiveRows, max(1, term.Height-liveOverhead-1))
+	}
+	return l
 }
 
 // Update shows snap. On a TTY it replaces the previous frame.

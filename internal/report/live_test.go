@@ -40,7 +40,7 @@ func TestLiveGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			l := NewLive(&buf, tt.tty, 120)
+			l := NewLive(&buf, Terminal{TTY: tt.tty, Width: 120})
 			st := liveStatus()
 			st.State, st.Elapsed = "spawning", 2*time.Second
 			if err := l.Update(stats.Snapshot{Time: t0}, Status{State: "spawning"}); err != nil {
@@ -69,7 +69,7 @@ func TestLiveTTYRedrawsInPlace(t *testing.T) {
 	t.Parallel()
 	for _, width := range []int{50, 80, 200} {
 		var buf bytes.Buffer
-		l := NewLive(&buf, true, width)
+		l := NewLive(&buf, Terminal{TTY: true, Width: width})
 		snaps := []stats.Snapshot{{Time: t0}, early(), fixture(), manyEndpoints(25), fixture()}
 		for _, s := range snaps {
 			if err := l.Update(s, liveStatus()); err != nil {
@@ -125,10 +125,7 @@ func TestLiveTopEndpoints(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			l := NewLive(&buf, true, 120)
-			if tt.height > 0 {
-				l.SetHeight(tt.height)
-			}
+			l := NewLive(&buf, Terminal{TTY: true, Width: 120, Height: tt.height})
 			if err := l.Update(manyEndpoints(25), liveStatus()); err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +152,7 @@ func TestLiveTopEndpoints(t *testing.T) {
 func TestLivePlainLine(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	l := NewLive(&buf, false, 0)
+	l := NewLive(&buf, Terminal{})
 	for range 3 {
 		if err := l.Update(fixture(), liveStatus()); err != nil {
 			t.Fatal(err)
@@ -177,7 +174,7 @@ func TestLivePlainLine(t *testing.T) {
 func TestLiveWriteError(t *testing.T) {
 	t.Parallel()
 	for _, tty := range []bool{false, true} {
-		if err := NewLive(errWriter{}, tty, 80).Update(fixture(), liveStatus()); err == nil {
+		if err := NewLive(errWriter{}, Terminal{TTY: tty, Width: 80}).Update(fixture(), liveStatus()); err == nil {
 			t.Errorf("tty=%v: Update to a failing writer returned nil", tty)
 		}
 	}
@@ -186,7 +183,7 @@ func TestLiveWriteError(t *testing.T) {
 func TestLiveCloseKeepsFrame(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	l := NewLive(&buf, true, 100)
+	l := NewLive(&buf, Terminal{TTY: true, Width: 100})
 	if err := l.Update(fixture(), liveStatus()); err != nil {
 		t.Fatal(err)
 	}

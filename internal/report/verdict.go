@@ -1,43 +1,24 @@
-package headless
+package report
 
 import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/horde-load/horde/internal/exitcode"
-	"github.com/horde-load/horde/internal/report"
 	"github.com/horde-load/horde/internal/stats"
 	"github.com/horde-load/horde/internal/threshold"
 )
 
-// abortGrace is how long a test runs before thresholds with abort_on_fail
-// are checked: the first seconds' figures rest on too few requests.
-const abortGrace = 5 * time.Second
-
-// Thresholds evaluates ts on snap as the summary reports them.
-func Thresholds(ts []threshold.Threshold, snap stats.Snapshot) ([]report.ThresholdResult, bool) {
-	results, ok := threshold.EvaluateAll(ts, &snap)
-	out := make([]report.ThresholdResult, len(results))
-	for i, r := range results {
-		out[i] = report.ThresholdResult{Expr: r.Expr, Value: r.Value, Passed: r.Passed, Note: r.Note}
+// EvaluateThresholds evaluates ts on snap as the summary reports them;
+// ok is false when any is crossed.
+func EvaluateThresholds(ts []threshold.Threshold, snap stats.Snapshot) (results []ThresholdResult, ok bool) {
+	rs, ok := threshold.EvaluateAll(ts, &snap)
+	results = make([]ThresholdResult, len(rs))
+	for i, r := range rs {
+		results[i] = ThresholdResult{Expr: r.Expr, Value: r.Value, Passed: r.Passed, Note: r.Note}
 	}
-	return out, ok
-}
-
-// aborting returns the first threshold with abort_on_fail that snap
-// crosses, once the test has run for abortGrace.
-func aborting(ts []threshold.Threshold, snap stats.Snapshot, elapsed time.Duration) (threshold.Threshold, bool) {
-	if elapsed < abortGrace {
-		return threshold.Threshold{}, false
-	}
-	for _, t := range ts {
-		if t.AbortOnFail && t.Crossed(&snap) {
-			return t, true
-		}
-	}
-	return threshold.Threshold{}, false
+	return results, ok
 }
 
 // Verdict is the exit status of a test. With thresholds, they alone
@@ -45,7 +26,7 @@ func aborting(ts []threshold.Threshold, snap stats.Snapshot, elapsed time.Durati
 // request or script error fails the test.
 func Verdict(snap stats.Snapshot, ts []threshold.Threshold) error {
 	if len(ts) > 0 {
-		results, ok := Thresholds(ts, snap)
+		results, ok := EvaluateThresholds(ts, snap)
 		if ok {
 			return nil
 		}
@@ -70,7 +51,7 @@ func Verdict(snap stats.Snapshot, ts []threshold.Threshold) error {
 }
 
 // WriteThresholds prints the thresholds' verdicts under the final table.
-func WriteThresholds(w io.Writer, results []report.ThresholdResult) error {
+func WriteThresholds(w io.Writer, results []ThresholdResult) error {
 	if len(results) == 0 {
 		return nil
 	}

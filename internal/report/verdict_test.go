@@ -1,10 +1,9 @@
-package headless
+package report
 
 import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/stats"
@@ -62,26 +61,9 @@ func TestVerdict(t *testing.T) {
 	}
 }
 
-func TestAbortingWaitsForGraceAndOnlyAborts(t *testing.T) {
-	t.Parallel()
-	ts := mustParse(t, "p95<300ms", "fail_ratio<0.01")
-	ts[1].AbortOnFail = true
-	bad := snapWith(100, 50, 400)
-	if _, ok := aborting(ts, bad, abortGrace-time.Second); ok {
-		t.Error("aborted within the grace period")
-	}
-	got, ok := aborting(ts, bad, abortGrace)
-	if !ok || got.Expr != "fail_ratio<0.01" {
-		t.Errorf("aborting = %q, %v; want the abort_on_fail threshold", got.Expr, ok)
-	}
-	if _, ok := aborting(ts, snapWith(100, 0, 400), time.Minute); ok {
-		t.Error("a crossed threshold without abort_on_fail aborted the test")
-	}
-}
-
 func TestWriteThresholds(t *testing.T) {
 	t.Parallel()
-	results, ok := Thresholds(mustParse(t, "p95<300ms", "GET /x: p99<1s"), snapWith(10, 0, 120.5))
+	results, ok := EvaluateThresholds(mustParse(t, "p95<300ms", "GET /x: p99<1s"), snapWith(10, 0, 120.5))
 	if ok {
 		t.Fatal("a threshold on a missing endpoint passed")
 	}

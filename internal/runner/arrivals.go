@@ -94,14 +94,6 @@ func (r *Runner) SetArrivals(rate float64, maxUsers int, ramp time.Duration) {
 	r.trimPoolLocked()
 }
 
-// Dropped returns how many arrivals found no free user so far, over the
-// runner's life (a new schedule does not reset it).
-func (r *Runner) Dropped() int64 { return r.open.dropped.Load() }
-
-// Arrivals returns how many arrivals were started so far (handed to a
-// user, not dropped), over the runner's life.
-func (r *Runner) Arrivals() int64 { return r.open.arrivals.Load() }
-
 // beginOpenLocked starts an open-model session: a fresh schedule and pool.
 // Users left from the closed model are stopped.
 func (r *Runner) beginOpenLocked() {

@@ -163,29 +163,6 @@ func keepTask(tags, include, exclude []string) bool {
 	return false
 }
 
-// SetTarget moves the number of users toward n at rate users per second
-// (rate ≤ 0 or +Inf: at once), keeping the class mix of the plan. The ramp
-// is paced from now: after t seconds it has started or stopped
-// 1 + floor(t·rate) users. A new target replaces the ramp in progress.
-func (r *Runner) SetTarget(n int, rate float64) {
-	n = max(n, 0)
-	if m := r.plan.Max(); m >= 0 && n > m {
-		r.opts.Logger.Warn("only fixed_count classes: capping users", "requested", n, "max", m)
-		n = m
-	}
-	r.mu.Lock()
-	if r.open.active {
-		r.mu.Unlock()
-		r.opts.Logger.Warn("the runner is in the open model: ignoring a target number of users")
-		return
-	}
-	r.classMode = false
-	r.target, r.rate = n, rate
-	r.ramp = rampState{start: r.opts.Now(), from: r.placedLocked()}
-	r.mu.Unlock()
-	r.poke()
-}
-
 // SetHost changes the base URL of users started from now on (a new test
 // from the web UI may name another host). Classes with their own host
 // keep it.
@@ -264,30 +241,6 @@ func (r *Runner) Users() int {
 		}
 	}
 	return n
-}
-
-// Target returns the current target number of users.
-func (r *Runner) Target() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.target
-}
-
-// ClassCounts returns the running users per class name.
-func (r *Runner) ClassCounts() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[string]int, len(r.classes))
-	for i, c := range r.classes {
-		n := 0
-		for _, u := range r.byClass[i] {
-			if !u.exited.Load() {
-				n++
-			}
-		}
-		out[c.Name] = n
-	}
-	return out
 }
 
 // Ramping reports whether the user count is still moving toward the
@@ -383,6 +336,19 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// stopSlack is what StopWait allows beyond a user's stop timeout and the
+// drain of its request in flight: its on_stop, and scheduling on a busy
+// machine.
+const stopSlack = 5 * time.Second
+
+// StopWait bounds how long stopping users may take with this stop
+// timeout: each finishes its task for up to the timeout, then its
+// request in flight for the drain (httpx.DefaultDrain). A worker waits
+// this long for its users; the master a little longer for its workers.
+func StopWait(stopTimeout time.Duration) time.Duration {
+	return max(stopTimeout, 0) + httpx.DefaultDrain + stopSlack
 }
 
 // Stop stops every user: each finishes its current task for up to the stop

@@ -119,35 +119,6 @@ func (s *schedule) at(k int64) (float64, bool) {
 	return 0, false
 }
 
-// due returns how many arrivals are due by time t (those due at t too).
-func (s *schedule) due(t float64) int64 {
-	k := int64(0)
-	if i := s.find(t); i >= 0 {
-		k = int64(max(math.Floor(s.segs[i].countAt(t))-1, 0))
-	}
-	// The count gives the answer to within one; at decides exactly.
-	for k > 0 {
-		if a, ok := s.at(k - 1); ok && a <= t {
-			break
-		}
-		k--
-	}
-	for {
-		if a, ok := s.at(k); !ok || a > t {
-			return k
-		}
-		k++
-	}
-}
-
-// rateAt returns the arrival rate at time t.
-func (s *schedule) rateAt(t float64) float64 {
-	if i := s.find(t); i >= 0 {
-		return s.segs[i].rateAt(t)
-	}
-	return 0
-}
-
 // ramping reports whether a ramp is still moving the rate at time t.
 func (s *schedule) ramping(t float64) bool {
 	for _, g := range s.segs {

@@ -2,9 +2,9 @@ package scenario
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 
-	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/httpx"
 	"github.com/horde-load/horde/internal/stats"
 )
@@ -14,7 +14,7 @@ import (
 func URL(raw string) (*Scenario, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, exitcode.Newf(exitcode.BadInput, "invalid URL %q: want http://host[:port]/path", raw)
+		return nil, fmt.Errorf("invalid URL %q: want http://host[:port]/path", raw)
 	}
 	path := u.RequestURI()
 	origin := u.Scheme + "://" + u.Host

@@ -3,14 +3,13 @@ package script
 import (
 	"fmt"
 	"io"
-	"log"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 const examplesDir = "../../examples"
@@ -76,11 +75,7 @@ func TestExamplesAgainstTarget(t *testing.T) {
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			t.Parallel()
-			app := target.New(target.Options{})
-			srv := httptest.NewUnstartedServer(app.Handler())
-			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-			srv.Start()
-			t.Cleanup(srv.Close)
+			base, app := targettest.Start(t, target.Options{})
 			sc, err := Load(p, Options{Stdout: io.Discard})
 			if err != nil {
 				t.Fatal(err)
@@ -88,7 +83,7 @@ func TestExamplesAgainstTarget(t *testing.T) {
 			recorded := map[string]int64{}
 			for _, uc := range sc.Users {
 				for id := range 3 {
-					vu, rec := newVU(t, id, srv.URL)
+					vu, rec := newVU(t, id, base)
 					vu.Class = uc
 					runUser(t, uc, vu)
 					for _, s := range rec.all() {

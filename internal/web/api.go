@@ -180,9 +180,9 @@ func statsOf(snap stats.Snapshot, st master.Status, meta report.Meta) apiStats {
 }
 
 // meta returns the summary's extra facts: those of Options.Meta, with the
-// host, the workers and the peak of users filled in from the status and
-// the history when Options.Meta leaves them empty (the peak is the
-// largest of the three).
+// host, the shape, the workers and the peak of users filled in from the
+// status and the history when Options.Meta leaves them empty (the peak is
+// the largest of them all).
 func (s *Server) meta(snap stats.Snapshot, st master.Status) report.Meta {
 	var m report.Meta
 	if s.metaFn != nil {
@@ -191,13 +191,16 @@ func (s *Server) meta(snap stats.Snapshot, st master.Status) report.Meta {
 	if m.Host == "" {
 		m.Host = st.Host
 	}
+	if m.Shape == "" {
+		m.Shape = st.ShapeLast
+	}
 	if m.Workers == nil {
 		m.Workers = make([]report.WorkerInfo, 0, len(st.Workers))
 		for _, w := range st.Workers {
 			m.Workers = append(m.Workers, report.WorkerInfo{ID: w.ID, State: w.State, Users: w.Users})
 		}
 	}
-	m.UsersPeak = max(m.UsersPeak, st.Users)
+	m.UsersPeak = max(m.UsersPeak, st.UsersPeak, st.Users)
 	for _, h := range snap.History {
 		m.UsersPeak = max(m.UsersPeak, h.Users)
 	}

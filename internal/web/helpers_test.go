@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/stats"
 )
@@ -100,11 +101,14 @@ func (f *fakeControl) Start(p master.TestParams) error {
 	return nil
 }
 
-func (f *fakeControl) Stop() {
+func (f *fakeControl) Stop() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stops++
 	f.st.State = master.StateStopping
+	done := make(chan struct{})
+	close(done)
+	return done
 }
 
 func (f *fakeControl) ResetStats() {
@@ -132,13 +136,23 @@ func (f *fakeControl) load(method, name string, n, fails int, lat time.Duration)
 		if i < fails {
 			s.Err = "HTTP 500 Internal Server Error"
 		}
-		c.Record(s)
+		c.For(0).Record(s)
 	}
-	f.agg.Add(c.Cut(), f.clk.Now())
+	f.add(c.Cut())
 }
 
 // drop records n open-model arrivals that found no free user.
-func (f *fakeControl) drop(n int64) { f.agg.Add(&stats.Delta{Dropped: n}, f.clk.Now()) }
+func (f *fakeControl) drop(n int64) { f.add(&stats.Delta{Dropped: n}) }
+
+// add merges d into the aggregate as the master merges what a worker
+// sends: encoded for the wire and decoded.
+func (f *fakeControl) add(d *stats.Delta) {
+	var dd stats.DeltaData
+	if err := cluster.DecodeStats(cluster.DeltaToPB(d, 0, 0, false), &dd); err != nil {
+		panic(err) // a delta built by the collector is always valid
+	}
+	f.agg.AddData(&dd, f.clk.Now())
+}
 
 // tick moves the clock one second and records a history point.
 func (f *fakeControl) tick() {

@@ -44,7 +44,9 @@ type Controller interface {
 	// master.ErrBadParams is the client's fault (400).
 	Start(p master.TestParams) error
 	// Stop stops the test; users finish their task for the stop timeout.
-	Stop()
+	// The channel is closed when the workers' last statistics are in;
+	// the API does not wait for it.
+	Stop() <-chan struct{}
 	// ResetStats clears the statistics and the history; the test goes on.
 	ResetStats()
 }
@@ -68,8 +70,7 @@ type Options struct {
 	// routes answer 503 (a read-only API).
 	Control Controller
 	// UI serves the browser UI: GET / and every path the API does not
-	// route, except under /api/. Nil serves a short page saying the UI is
-	// not built.
+	// route, except under /api/. Nil answers those with a JSON 404.
 	UI http.Handler
 	// Auth protects every route but /healthz and /readyz: "user:pass" asks
 	// for HTTP Basic credentials; anything without a colon is a bearer

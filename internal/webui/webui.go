@@ -26,13 +26,6 @@ func Handler() http.Handler {
 	return handlerFor(bundle())
 }
 
-// Built reports whether the binary embeds a built UI; when it does not,
-// Handler serves the "run make build" page.
-func Built() bool {
-	_, err := fs.Stat(bundle(), indexName)
-	return err == nil
-}
-
 // bundle is the embedded dist directory as the root of a file system.
 func bundle() fs.FS {
 	sub, err := fs.Sub(dist, "dist")

@@ -7,13 +7,16 @@ import (
 
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/stats"
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 // TestHistogramFormFollowsTheWelcome: a worker sends histograms in the
 // compact runs form only to a master whose Welcome says it reads them;
 // to another (an older master) it sends the forms every master reads.
 func TestHistogramFormFollowsTheWelcome(t *testing.T) {
-	base, _ := startTarget(t)
+	base, _ := targettest.Start(t, target.Options{})
 	url := base + "/delay/3"
 
 	for _, compact := range []bool{true, false} {
@@ -63,7 +66,8 @@ func firstHistogram(t *testing.T, url string, compact bool) *pb.Histogram {
 			t.Fatal(err)
 		}
 		if s := m.GetStats(); s != nil && len(s.Endpoints) > 0 {
-			if _, err := cluster.DeltaFromPB(s); err != nil {
+			var dd stats.DeltaData
+			if err := cluster.DecodeStats(s, &dd); err != nil {
 				t.Fatalf("the master refuses the report: %v", err)
 			}
 			return s.Endpoints[0].Histogram

@@ -2,21 +2,16 @@ package worker
 
 import (
 	"context"
-	"crypto/x509"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
+	"github.com/horde-load/horde/internal/bundle"
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/cluster/pb"
 	"github.com/horde-load/horde/internal/httpx"
 	"github.com/horde-load/horde/internal/runner"
-	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/script"
 	"github.com/horde-load/horde/internal/stats"
 )
@@ -31,7 +26,6 @@ type engine struct {
 	stopTimeout time.Duration
 	cancel      context.CancelFunc
 	done        chan struct{}
-	tmpDir      string
 
 	pending *stats.Delta // cut, not yet delivered
 	seq     uint64
@@ -43,31 +37,17 @@ type engine struct {
 }
 
 // newEngine loads the bundle and starts its runner.
-func newEngine(runID string, b *pb.Bundle, share script.Share, o *Options) (*engine, error) {
-	e := &engine{runID: runID, hash: b.Hash, pending: stats.NewDelta(), state: "ready",
-		stopTimeout: time.Duration(b.StopTimeoutMs) * time.Millisecond}
-	sc, err := e.load(b, share, o)
+func newEngine(runID string, p *pb.Bundle, share script.Share, o *Options) (*engine, error) {
+	b := bundle.FromPB(p)
+	e := &engine{runID: runID, hash: p.GetHash(), pending: stats.NewDelta(), state: "ready", stopTimeout: b.StopTimeout}
+	sc, err := o.Loader.Load(b, share)
 	if err != nil {
-		e.removeTmp()
 		return nil, err
 	}
-	hopts := httpx.Options{BaseURL: b.Host, Timeout: time.Duration(b.RequestTimeoutMs) * time.Millisecond,
-		Insecure: b.Insecure, UserAgent: "horde/" + o.Version}
-	if len(b.CaPem) > 0 {
-		if !x509.NewCertPool().AppendCertsFromPEM(b.CaPem) {
-			e.removeTmp()
-			return nil, errors.New("the bundle's CA certificates are not valid PEM")
-		}
-		hopts.CAFile = filepath.Join(e.tmp(), "ca.pem")
-		if err := os.WriteFile(hopts.CAFile, b.CaPem, 0o600); err != nil {
-			e.removeTmp()
-			return nil, err
-		}
-	}
-	fac, err := httpx.NewFactory(hopts)
+	fac, err := httpx.NewFactory(httpx.Options{BaseURL: b.Host, Timeout: b.RequestTimeout,
+		Insecure: b.Insecure, CAPEM: b.CAPEM, UserAgent: "horde/" + o.Version})
 	if err != nil {
-		e.removeTmp()
-		return nil, err
+		return nil, fmt.Errorf("the bundle's HTTP settings: %w", err)
 	}
 	e.col = stats.NewCollector(2 * runtime.GOMAXPROCS(0))
 	e.runner, err = runner.New(runner.Options{
@@ -76,7 +56,6 @@ func newEngine(runID string, b *pb.Bundle, share script.Share, o *Options) (*eng
 		OnDropped: func() { e.col.AddDropped(1) },
 	})
 	if err != nil {
-		e.removeTmp()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -85,35 +64,10 @@ func newEngine(runID string, b *pb.Bundle, share script.Share, o *Options) (*eng
 	return e, nil
 }
 
-func (e *engine) load(b *pb.Bundle, share script.Share, o *Options) (*scenario.Scenario, error) {
-	if b.Main == "" {
-		return scenario.URL(b.Url)
-	}
-	out := o.Stdout
-	if out == nil {
-		out = io.Discard
-	}
-	return script.LoadFiles(b.Files, b.Main, script.Options{Env: o.Env, Stdout: out, Share: share})
-}
-
-func (e *engine) tmp() string {
-	if e.tmpDir == "" {
-		e.tmpDir, _ = os.MkdirTemp("", "horde-worker-")
-	}
-	return e.tmpDir
-}
-
-func (e *engine) removeTmp() {
-	if e.tmpDir != "" {
-		_ = os.RemoveAll(e.tmpDir)
-	}
-}
-
 // close stops every user at once and ends the runner.
 func (e *engine) close() {
 	e.cancel()
 	<-e.done
-	e.removeTmp()
 }
 
 // apply applies a target; a stop runs in the background and reports on
@@ -129,7 +83,7 @@ func (e *engine) apply(t *pb.Target, stopped chan<- uint64, log *slog.Logger) {
 	if t.Stop {
 		e.state = "stopping"
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), e.stopTimeout+httpx.DefaultDrain+5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), runner.StopWait(e.stopTimeout))
 			defer cancel()
 			if err := e.runner.Stop(ctx); err != nil {
 				log.Warn("users did not stop in time", "err", err)
@@ -179,5 +133,3 @@ func (e *engine) heartbeatState() string {
 		return "running"
 	}
 }
-
-func (e *engine) String() string { return fmt.Sprintf("engine(run %s, bundle %s)", e.runID, e.hash) }

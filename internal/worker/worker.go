@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/horde-load/horde/internal/bundle"
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/cluster/pb"
 	"github.com/horde-load/horde/internal/script"
@@ -32,9 +33,13 @@ type Options struct {
 	Explain func(error) string
 
 	ID, Hostname, Version string
-	Env                   func(string) (string, bool)
-	Stdout                io.Writer
-	Logger                *slog.Logger
+	// Loader loads the master's bundles; nil: one of the worker's own,
+	// whose scripts see Env and print to Stdout. A standalone run shares
+	// the command line's, so the script's top level runs once.
+	Loader *bundle.Loader
+	Env    func(string) (string, bool)
+	Stdout io.Writer
+	Logger *slog.Logger
 
 	// Backoff between connection attempts: from ReconnectMin doubling to
 	// ReconnectMax. ReconnectTimeout gives up after that long without a
@@ -132,6 +137,9 @@ func (o *Options) dial(ctx context.Context) (cluster.WorkerStream, func() error,
 func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Loader == nil {
+		o.Loader = &bundle.Loader{Env: o.Env, Stdout: o.Stdout}
 	}
 	if o.ReconnectMin <= 0 {
 		o.ReconnectMin = 200 * time.Millisecond

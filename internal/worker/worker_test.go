@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -64,7 +64,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // A broken stream to the same master: the worker reconnects, its users go
 // on, and the statistics it could not send arrive later — nothing lost.
 func TestReconnectToSameMasterLosesNothing(t *testing.T) {
-	base, srv := startTarget(t)
+	base, srv := targettest.Start(t, target.Options{})
 	url := base + "/delay/5"
 
 	sc, err := scenario.URL(url)
@@ -85,18 +85,20 @@ func TestReconnectToSameMasterLosesNothing(t *testing.T) {
 	go func() { wdone <- Run(wctx, Options{Dial: bp.dial, ID: "w1", ReconnectMin: 20 * time.Millisecond}) }()
 	defer func() { stopWorker(); <-wdone; cancel(); <-mdone }()
 
-	m.SetTarget(4, 0)
-	waitFor(t, 5*time.Second, "4 users", func() bool { return m.Users() == 4 })
+	if err := m.Start(master.TestParams{Users: 4, SpawnRate: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "4 users", func() bool { return m.Status().Users == 4 })
 	time.Sleep(300 * time.Millisecond)
 	bp.cut()
 	waitFor(t, 5*time.Second, "a second connection", func() bool { bp.mu.Lock(); defer bp.mu.Unlock(); return bp.dials >= 2 })
-	waitFor(t, 5*time.Second, "4 users again", func() bool { return m.Users() == 4 })
+	waitFor(t, 5*time.Second, "4 users again", func() bool { return m.Status().Users == 4 })
 	time.Sleep(300 * time.Millisecond)
 
-	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
-	defer scancel()
-	if err := m.StopTest(sctx); err != nil {
-		t.Fatal(err)
+	select {
+	case <-m.Stop():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not confirm the stop within 10s")
 	}
 	snap := m.Snapshot(time.Now())
 	served := srv.Counts()["GET /delay/5"]
@@ -107,20 +109,4 @@ func TestReconnectToSameMasterLosesNothing(t *testing.T) {
 	if len(st.Workers) != 1 || st.Workers[0].State == master.WorkerMissing {
 		t.Fatalf("workers %+v: want the one worker, re-admitted", st.Workers)
 	}
-}
-
-// startTarget serves the sample target on 127.0.0.1:0 until the test ends
-// and returns its base URL.
-func startTarget(t *testing.T) (string, *target.Server) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := target.New(target.Options{})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { stop(); <-done })
-	return "http://" + ln.Addr().String(), srv
 }
