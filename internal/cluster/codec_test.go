@@ -46,7 +46,7 @@ func recordSpread(n, endpoints int, lo, hi time.Duration) recorded {
 		c.For(i).Record(s)
 		rec.samples[k] = append(rec.samples[k], lat.Round(time.Microsecond).Microseconds())
 		if i%1000 == 0 {
-			c.Exception(fmt.Sprintf("script error %d", i%3), "Traceback (most recent call last):\n  x.star:3")
+			c.For(i).Exception(fmt.Sprintf("script error %d", i%3), "Traceback (most recent call last):\n  x.star:3")
 		}
 	}
 	rec.delta = c.Cut()
@@ -148,7 +148,7 @@ func TestDeltaToPBEmpty(t *testing.T) {
 	t.Parallel()
 	for _, d := range []*stats.Delta{nil, stats.NewDelta(), {}} {
 		got, _ := roundTrip(t, d)
-		if !got.Empty() {
+		if len(got.Endpoints) != 0 || len(got.Errors) != 0 || len(got.Exceptions) != 0 || got.Dropped != 0 {
 			t.Errorf("empty delta came back as %+v", got)
 		}
 	}

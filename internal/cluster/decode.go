@@ -10,20 +10,6 @@ import (
 	"github.com/horde-load/horde/internal/stats"
 )
 
-// DeltaFromPB converts and validates a worker's Stats message. It refuses
-// (with an error wrapping ErrBadStats, never a panic) anything an honest
-// worker cannot send: negative counts, more failures than requests, a
-// histogram that does not hold exactly the row's requests, duplicate
-// rows, more errors than failures, sizes beyond the limits above. The
-// Delta shares no memory with m.
-func DeltaFromPB(m *pb.Stats) (*stats.Delta, error) {
-	var d stats.DeltaData
-	if err := DecodeStats(m, &d); err != nil {
-		return nil, err
-	}
-	return d.Delta(), nil
-}
-
 // DecodeStats checks m exactly as DeltaFromPB does, and fills d (Reset
 // first) with its rows without copying a histogram: what the master hands
 // to stats.Aggregate.AddData. Until d is Reset again it shares memory with

@@ -87,10 +87,7 @@ func newTarget(u *url.URL) (*target, error) {
 		}
 	}
 	hostname := u.Hostname()
-	host := u.Host
-	if strings.HasSuffix(host, ":") { // "h:" means the default port
-		host = strings.TrimSuffix(host, ":")
-	}
+	host := strings.TrimSuffix(u.Host, ":") // "h:" means the default port
 	addr := net.JoinHostPort(hostname, port)
 	uri := u.RequestURI()
 	if u.Fragment != "" || u.RawFragment != "" {

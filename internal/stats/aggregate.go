@@ -94,7 +94,6 @@ type aggState struct {
 	totalHist  []Histogram // per-second histograms, aligned with total.win
 	scratch    Histogram   // for the window's percentiles
 	sum        Entry       // the delta being added, summed over its rows
-	rows       []EntryData // Add's view of a Delta, kept for the next one
 	errors     map[ErrorKey]*ErrorRow
 	namedErrs  int
 	exceptions map[string]*ExceptionRow
@@ -163,23 +162,6 @@ func (a *Aggregate) ensureStart(t time.Time) {
 	if a.start.IsZero() {
 		a.start = t
 	}
-}
-
-// Add merges a worker's Delta, received at time at, into the totals and
-// into the sliding window's second of at. It keeps no reference to d.
-func (a *Aggregate) Add(d *Delta, at time.Time) {
-	if d == nil {
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	rows := a.rows[:0]
-	for k, e := range d.Endpoints {
-		rows = append(rows, e.data(k))
-	}
-	a.add(&DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}, at)
-	clear(rows)
-	a.rows = rows[:0]
 }
 
 // AddData is Add for a delta in received form: each row's histogram is

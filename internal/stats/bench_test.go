@@ -77,8 +77,9 @@ func BenchmarkCut(b *testing.B) {
 	}
 }
 
-// BenchmarkAggregateAdd measures the master merging one worker's Delta of
-// 100 endpoints; deltas arrive 10 ms apart so that the window rolls.
+// BenchmarkAggregateAdd measures the master merging one worker's delta of
+// 100 endpoints, as received (AddData); deltas arrive 10 ms apart so that
+// the window rolls.
 func BenchmarkAggregateAdd(b *testing.B) {
 	c := NewCollector(1)
 	samples := benchSamples()
@@ -88,10 +89,14 @@ func BenchmarkAggregateAdd(b *testing.B) {
 		c.Record(s)
 	}
 	d := c.Cut()
+	dd := &DeltaData{Errors: d.Errors, Exceptions: d.Exceptions}
+	for k, e := range d.Endpoints {
+		dd.Endpoints = append(dd.Endpoints, e.data(k))
+	}
 	a := NewAggregate(AggregateOptions{})
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		a.Add(d, t0.Add(time.Duration(i)*10*time.Millisecond))
+		a.AddData(dd, t0.Add(time.Duration(i)*10*time.Millisecond))
 	}
 }
 

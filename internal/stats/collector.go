@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -16,14 +15,6 @@ type Collector struct {
 	dropped atomic.Int64
 }
 
-// Totals counts everything a Collector recorded since it was created;
-// Cut does not reset it.
-type Totals struct {
-	Samples    int64
-	Failures   int64
-	Exceptions int64
-}
-
 // shard is one independently locked part of a Collector. It implements
 // Recorder so that For can hand it out without allocating.
 type shard struct {
@@ -31,14 +22,10 @@ type shard struct {
 	endpoints  map[Key]*Entry
 	errors     map[ErrorKey]int64
 	exceptions map[string]ExceptionGroup
-	totals     Totals
 	_          [64]byte // keep neighbouring shards off this cache line
 }
 
-var (
-	_ Recorder = (*Collector)(nil)
-	_ Recorder = (*shard)(nil)
-)
+var _ Recorder = (*shard)(nil)
 
 // NewCollector returns a Collector with the given number of shards; n <= 0
 // means four per usable CPU.
@@ -53,9 +40,6 @@ func NewCollector(n int) *Collector {
 	return c
 }
 
-// Shards returns the number of shards.
-func (c *Collector) Shards() int { return len(c.shards) }
-
 // For returns the Recorder of the shard that user id records into. Hand
 // each user its own so that users on different shards never contend.
 func (c *Collector) For(userID int) Recorder {
@@ -64,17 +48,6 @@ func (c *Collector) For(userID int) Recorder {
 		i += len(c.shards)
 	}
 	return c.shards[i]
-}
-
-// Record adds one sample to a randomly chosen shard. Prefer For on hot
-// paths: it keeps one user on one shard.
-func (c *Collector) Record(s Sample) {
-	c.shards[rand.IntN(len(c.shards))].Record(s)
-}
-
-// Exception records a script error in a randomly chosen shard.
-func (c *Collector) Exception(msg, traceback string) {
-	c.shards[rand.IntN(len(c.shards))].Exception(msg, traceback)
 }
 
 // AddDropped counts n open-model arrivals that found no free user.
@@ -91,19 +64,6 @@ func (c *Collector) Cut() *Delta {
 	return d
 }
 
-// Totals returns the lifetime counts of all shards.
-func (c *Collector) Totals() Totals {
-	var t Totals
-	for _, s := range c.shards {
-		s.mu.Lock()
-		t.Samples += s.totals.Samples
-		t.Failures += s.totals.Failures
-		t.Exceptions += s.totals.Exceptions
-		s.mu.Unlock()
-	}
-	return t
-}
-
 // Record adds one sample to the shard.
 func (s *shard) Record(smp Sample) {
 	us := micros(smp.Latency)
@@ -115,9 +75,7 @@ func (s *shard) Record(smp Sample) {
 		s.endpoints[smp.Key] = e
 	}
 	e.add(us, smp.Bytes, failed)
-	s.totals.Samples++
 	if failed {
-		s.totals.Failures++
 		if s.errors == nil {
 			s.errors = make(map[ErrorKey]int64)
 		}
@@ -138,7 +96,6 @@ func (s *shard) Exception(msg, traceback string) {
 	}
 	g.Count++
 	s.exceptions[msg] = g
-	s.totals.Exceptions++
 	s.mu.Unlock()
 }
 

@@ -91,8 +91,3 @@ func (d *Delta) Requests() (requests, failures int64) {
 	}
 	return requests, failures
 }
-
-// Empty reports whether d holds nothing.
-func (d *Delta) Empty() bool {
-	return len(d.Endpoints) == 0 && len(d.Errors) == 0 && len(d.Exceptions) == 0 && d.Dropped == 0
-}

@@ -13,11 +13,6 @@ type EntryData struct {
 	Hist     ValidHistogram
 }
 
-// data returns e as an EntryData that shares e's histogram buckets.
-func (e *Entry) data(k Key) EntryData {
-	return EntryData{Key: k, Requests: e.Requests, Failures: e.Failures, SumUS: e.SumUS, Bytes: e.Bytes, Hist: e.Hist.valid()}
-}
-
 // DeltaData is a Delta in the form it is received in: the master merges
 // it (Aggregate.AddData) straight from the decoded message, with no
 // Histogram built per row. Its histograms share the memory of the message

@@ -146,18 +146,6 @@ func (v *ValidHistogram) scanSparse() error {
 	return nil
 }
 
-// valid returns h as a ValidHistogram sharing h's buckets.
-func (h *Histogram) valid() ValidHistogram {
-	a, b, ok := h.span()
-	if !ok {
-		return ValidHistogram{}
-	}
-	return ValidHistogram{
-		d:     HistogramData{Min: h.min, Max: h.max, First: h.first, Counts: h.counts},
-		total: h.total, lo: h.first + a, hi: h.first + b,
-	}
-}
-
 // MergeValid adds every sample of v to h, exactly, reading v's counts
 // where they are: the result is what merging the Histogram that v was
 // taken from would give.
@@ -193,16 +181,4 @@ func (h *Histogram) addSparse(first int, sp []uint64) {
 		}
 		j++
 	}
-}
-
-// HistogramFromData rebuilds a Histogram from Data, validating it: the
-// result records the same samples as the histogram Data was taken from.
-func HistogramFromData(d HistogramData) (*Histogram, error) {
-	v, err := d.Validate()
-	if err != nil {
-		return nil, err
-	}
-	h := &Histogram{}
-	h.MergeValid(&v)
-	return h, nil
 }

@@ -1,3 +1,5 @@
+//lint:file-ignore SA4016 run headers are written gap<<3|kind, with kind 0 too, to show the encoding.
+
 package stats
 
 import (

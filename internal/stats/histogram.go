@@ -273,9 +273,3 @@ func (h *Histogram) Clone() *Histogram {
 	c.Merge(h)
 	return c
 }
-
-// SizeBytes estimates the memory the histogram holds, struct included.
-func (h *Histogram) SizeBytes() int {
-	const structSize = 8 + 24 + 8 + 16
-	return structSize + 8*cap(h.counts)
-}

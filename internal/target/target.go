@@ -76,9 +76,6 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Handler returns the app's handler, counting included.
-func (s *Server) Handler() http.Handler { return s.handler }
-
 // Counts returns the requests served so far per "METHOD path" (for
 // example "GET /profile"), without /_horde/ requests. A request is counted
 // just before its response is first written, so a client that has seen
@@ -90,9 +87,6 @@ func (s *Server) Counts() map[string]int64 { return s.counts.snapshot() }
 
 // ResetCounts sets every count back to zero.
 func (s *Server) ResetCounts() { s.counts.reset() }
-
-// InFlight is the number of requests being handled right now.
-func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully:
 // requests in flight get up to ShutdownTimeout to finish. It returns nil
