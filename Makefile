@@ -5,9 +5,14 @@ LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 DEMO_PORT ?= 8089
 
-.PHONY: all build test vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins bench-compare bench-go bench-smoke
+.PHONY: all help build test lint vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins bench-compare bench-go bench-smoke
 
 all: build
+
+## help: this list of the documented targets.
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ":"); sub(/^[^:]*: */, ""); printf "  %-14s %s\n", a[1], $$0; next } \
+	     /^## / { sub(/^## /, ""); printf "  %-14s %s\n", "", $$0 }' $(MAKEFILE_LIST)
 
 ## ui: build the web UI into internal/webui/dist (embedded by build; needs Node.js and npm).
 ui:
@@ -17,11 +22,13 @@ ui:
 ui-test:
 	cd ui && npm ci --no-audit --no-fund && npm test
 
+## build: bin/horde, the web UI embedded.
 build: ui
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/horde ./cmd/horde
 
-## test: what CI runs — vet, the race-enabled test suite, every fuzz target briefly, benchmarks once.
-test: vet race fuzz bench-smoke ui-test deploy-test
+## test: what CI runs — lint, the race-enabled test suite, every fuzz target briefly, benchmarks once,
+## the UI's tests, the deploy files' tests.
+test: lint race fuzz bench-smoke ui-test deploy-test
 
 KUBE_BIN ?= $(CURDIR)/.cache/kube/bin
 
@@ -35,13 +42,20 @@ deploy-test:
 kube-bins:
 	GO=$(GO) scripts/kube-bins.sh $(KUBE_BIN)
 
+## lint: gofmt, go vet, staticcheck and deadcode (test-only code in the program is an error).
+lint:
+	GO=$(GO) scripts/lint.sh
+
+## vet: gofmt and go vet only (quick).
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+## race: the Go test suite with the race detector (builds the UI first: the browser tests need it).
 race: ui
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+## fuzz: every fuzz target for $(FUZZTIME).
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
@@ -82,5 +96,7 @@ demo: build
 image: build
 	VERSION=$(VERSION) scripts/image.sh -b bin/horde
 
+## clean: remove what build made: bin/ and the UI bundle (internal/webui/dist, its placeholder kept).
 clean:
 	rm -rf bin
+	find internal/webui/dist -mindepth 1 ! -name .gitkeep -delete
