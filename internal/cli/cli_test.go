@@ -1,16 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/horde-load/horde/internal/buftest"
 	"github.com/horde-load/horde/internal/report"
 )
 
@@ -20,28 +19,10 @@ type result struct {
 	stdout, stderr string
 }
 
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a run.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // horde runs the command line in-process with only the given environment.
 func horde(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	var out, errb lockedBuffer
+	var out, errb buftest.Buffer
 	e := Env{
 		Stdout: &out, Stderr: &errb,
 		Getenv:   func(k string) (string, bool) { v, ok := env[k]; return v, ok },
