@@ -13,6 +13,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/horde-load/horde/internal/scenario"
+	"github.com/horde-load/horde/internal/starlib"
 )
 
 // fileOptions is the Starlark dialect of scripts: close to Python, so
@@ -86,6 +87,11 @@ func newLoader(o Options, read func(string) ([]byte, error), display func(string
 		"time":                time.Module,
 		"math":                math.Module,
 		"random":              newRandomModule(),
+		"re":                  starlib.NewRe(),
+		"uuid":                starlib.NewUUID(),
+		"base64":              starlib.NewBase64(),
+		"hashlib":             starlib.NewHashlib(),
+		"hmac":                starlib.NewHmac(),
 	}
 	return l
 }

@@ -7,7 +7,10 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
+	"golang.org/x/net/html"
+
 	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/starlib"
 	"github.com/horde-load/horde/internal/stats"
 )
 
@@ -27,6 +30,7 @@ type response struct {
 	key    stats.Key
 	reason string // failure reason; "" is success
 	state  uint8
+	doc    *html.Node // the body parsed as HTML by the first select()
 }
 
 var _ starlark.HasAttrs = (*response)(nil)
@@ -44,7 +48,7 @@ func (r *response) Freeze() {}
 // AttrNames implements starlark.HasAttrs.
 func (r *response) AttrNames() []string {
 	return []string{"content", "elapsed_ms", "error", "fail", "headers", "json", "ok",
-		"status", "status_code", "success", "text", "timings", "url"}
+		"select", "select_one", "status", "status_code", "success", "text", "timings", "url"}
 }
 
 // Attr implements starlark.HasAttrs.
@@ -77,6 +81,8 @@ func (r *response) Attr(name string) (starlark.Value, error) {
 			"tls_ms":     elapsedMS(t.TLS),
 			"ttfb_ms":    elapsedMS(t.TTFB),
 		}), nil
+	case "select", "select_one":
+		return starlark.NewBuiltin(name, respSelect).BindReceiver(r), nil
 	}
 	if b, ok := r.eng.respFns[name]; ok {
 		return b.BindReceiver(r), nil
@@ -149,4 +155,22 @@ func respJSON(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 		return nil, fmt.Errorf("json: body of %s %s is not JSON: %w", r.key.Method, r.key.Name, err)
 	}
 	return v, nil
+}
+
+// respSelect implements resp.select(css) and resp.select_one(css): the
+// body is parsed as HTML on the first call only, so a response that is
+// never queried costs nothing.
+func respSelect(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	r := b.Receiver().(*response)
+	var css string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "css", &css); err != nil {
+		return nil, err
+	}
+	if r.doc == nil {
+		r.doc = starlib.ParseHTML(r.r.Body)
+	}
+	if b.Name() == "select" {
+		return starlib.Select("select", r.doc, css)
+	}
+	return starlib.SelectOne("select_one", r.doc, css)
 }
