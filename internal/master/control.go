@@ -33,6 +33,7 @@ func (m *Master) setTarget(n int, rate float64) {
 // stopWorkersLocked tells every live worker to stop its users and returns
 // the epoch their confirmations carry.
 func (m *Master) stopWorkersLocked() uint64 {
+	m.peak = max(m.peak, m.usersLocked()) // the last users running count
 	m.open = openModel{}
 	m.shape.on = false
 	m.disp.setTarget(0, 0, m.opts.Now())
@@ -165,7 +166,8 @@ func (m *Master) Status() Status {
 		}
 		st.Workers = append(st.Workers, ws)
 	}
-	st.UsersPeak = max(st.UsersPeak, st.Users)
+	m.peak = max(m.peak, st.Users)
+	st.UsersPeak = m.peak
 	sort.Slice(st.Workers, func(i, j int) bool { return st.Workers[i].ID < st.Workers[j].ID })
 	return st
 }
