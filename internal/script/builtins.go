@@ -94,6 +94,15 @@ func newRandomModule() *starlarkstruct.Module {
 		"uniform": b("uniform", randUniform),
 		"choice":  b("choice", randChoice),
 		"shuffle": b("shuffle", randShuffle),
+
+		"choices":       b("choices", randChoices),
+		"sample":        b("sample", randSample),
+		"expovariate":   b("expovariate", randExpovariate),
+		"gauss":         b("gauss", randNormal("gauss")),
+		"normalvariate": b("normalvariate", randNormal("normalvariate")),
+		"triangular":    b("triangular", randTriangular),
+		"randrange":     b("randrange", randRange),
+		"getrandbits":   b("getrandbits", randGetrandbits),
 	}}
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"go.starlark.net/lib/json"
 	"go.starlark.net/lib/math"
-	"go.starlark.net/lib/time"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
@@ -84,7 +83,7 @@ func newLoader(o Options, read func(string) ([]byte, error), display func(string
 		"stage":               starlark.NewBuiltin("stage", stage),
 		"threshold":           starlark.NewBuiltin("threshold", threshold),
 		"json":                json.Module,
-		"time":                time.Module,
+		"time":                newTimeModule(),
 		"math":                math.Module,
 		"random":              newRandomModule(),
 		"re":                  starlib.NewRe(),
