@@ -142,12 +142,12 @@ func (l *loader) exec(th *starlark.Thread, key string) (*syntax.File, starlark.S
 	l.keys[name] = key
 	f, prog, err := starlark.SourceProgramOptions(l.opts, name, src, l.predecl.Has)
 	if err != nil {
-		return nil, nil, toLoadError(name, err)
+		return nil, nil, pythonHint(toLoadError(name, err), name, src)
 	}
 	g, err := prog.Init(th, l.predecl)
 	g.Freeze()
 	if err != nil {
-		return nil, nil, toLoadError(name, err)
+		return nil, nil, pythonHint(toLoadError(name, err), name, src)
 	}
 	return f, g, nil
 }
