@@ -25,6 +25,7 @@ func (r *Runner) runOpen(u *user, soft, hard context.Context, first arrival) {
 	begin := r.opts.Now()
 	if c.OnStart != nil && u.call(hard, c.OnStart) {
 		r.leavePool(u)
+		u.onStop()
 		return
 	}
 	// The arrival that started this user is not charged its on_start:
@@ -39,9 +40,7 @@ func (r *Runner) runOpen(u *user, soft, hard context.Context, first arrival) {
 		a, ok = r.nextArrival(soft, u)
 	}
 	r.leavePool(u)
-	if c.OnStop != nil && hard.Err() == nil {
-		u.call(hard, c.OnStop)
-	}
+	u.onStop()
 }
 
 // runArrival runs one task for arrival a. The first sample it records is

@@ -42,6 +42,9 @@ type Options struct {
 	// StopTimeout lets a stopping user finish its current task for this
 	// long before its requests are cancelled. 0 cancels at once.
 	StopTimeout time.Duration
+	// OnStopGrace bounds a stopping user's on_stop, which runs after its
+	// task ended or was cancelled; 0 means DefaultOnStopGrace.
+	OnStopGrace time.Duration
 	// Seed seeds the users' random sources; 0 picks one at random.
 	Seed   uint64
 	Logger *slog.Logger
@@ -100,6 +103,9 @@ func New(opts Options) (*Runner, error) {
 	}
 	if opts.NewClient == nil || opts.Recorder == nil {
 		return nil, errors.New("runner: NewClient and Recorder are required")
+	}
+	if opts.OnStopGrace <= 0 {
+		opts.OnStopGrace = DefaultOnStopGrace
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -338,17 +344,21 @@ func abs(n int) int {
 	return n
 }
 
-// stopSlack is what StopWait allows beyond a user's stop timeout and the
-// drain of its request in flight: its on_stop, and scheduling on a busy
+// DefaultOnStopGrace bounds a user's on_stop when the test stops: ample
+// for a logout, and a stop never hangs on a server that does not answer.
+const DefaultOnStopGrace = 10 * time.Second
+
+// stopSlack is what StopWait allows beyond the rest: scheduling on a busy
 // machine.
 const stopSlack = 5 * time.Second
 
 // StopWait bounds how long stopping users may take with this stop
 // timeout: each finishes its task for up to the timeout, then its
-// request in flight for the drain (httpx.DefaultDrain). A worker waits
-// this long for its users; the master a little longer for its workers.
+// request in flight for the drain (httpx.DefaultDrain), then runs its
+// on_stop (DefaultOnStopGrace). A worker waits this long for its users;
+// the master a little longer for its workers.
 func StopWait(stopTimeout time.Duration) time.Duration {
-	return max(stopTimeout, 0) + httpx.DefaultDrain + stopSlack
+	return max(stopTimeout, 0) + httpx.DefaultDrain + DefaultOnStopGrace + stopSlack
 }
 
 // Stop stops every user: each finishes its current task for up to the stop

@@ -26,11 +26,14 @@ type user struct {
 	// A user waiting a long time between tasks parks: its goroutine ends
 	// and a timer (or its stop) starts a new one, so that a mostly idle
 	// user costs no goroutine stack (DESIGN.md §4: memory per idle user).
-	started bool        // on_start has run
-	parked  atomic.Bool // no goroutine: waiting for wake or the stop
-	wake    *time.Timer // ends the wait; made at the first park
-	unwatch func() bool // stops watching soft for a parked user
-	resume  func()      // continues the user's life on the calling goroutine
+	base    context.Context // the runner's: on_stop runs under it, not under hard
+	started bool            // on_start has run
+	parked  atomic.Bool     // no goroutine: waiting for wake or the stop
+	wake    *time.Timer     // ends the wait; made at the first park
+	unwatch func() bool     // stops watching soft for a parked user
+	resume  func()          // continues the user's life on the calling goroutine
+
+	onStopGrace time.Duration // how long on_stop may run
 }
 
 // parkAfter is the shortest wait for which a user parks. Below it, a
@@ -69,7 +72,8 @@ func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, lif
 	}
 	hard, hardStop := context.WithCancel(ctx)
 	soft, softStop := context.WithCancel(hard)
-	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{}), jobs: jobs}
+	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{}), jobs: jobs, base: ctx,
+		onStopGrace: r.opts.OnStopGrace}
 	r.byClass[ci] = append(r.byClass[ci], u)
 	r.wg.Add(1)
 	u.resume = func() {
@@ -98,6 +102,7 @@ func (u *user) run(soft, hard context.Context) (parked bool) {
 		u.started = true
 		if c.OnStart != nil {
 			if stop := u.call(hard, c.OnStart); stop {
+				u.onStop()
 				return false
 			}
 		}
@@ -131,10 +136,22 @@ func (u *user) run(soft, hard context.Context) (parked bool) {
 		case <-timer.C:
 		}
 	}
-	if c.OnStop != nil && hard.Err() == nil {
-		u.call(hard, c.OnStop)
-	}
+	u.onStop()
 	return false
+}
+
+// onStop runs the class's on_stop, as Locust does whenever a user stops:
+// after its last task, stop_user(), a stop of the test or a scale-down,
+// even when the stop timeout cut its task short. It runs under its own
+// bound (OnStopGrace), not under the user's cancelled contexts, so what it
+// sends (a logout) is sent and recorded.
+func (u *user) onStop() {
+	if u.class.OnStop == nil || u.base.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(u.base, u.onStopGrace)
+	defer cancel()
+	u.call(ctx, u.class.OnStop)
 }
 
 // park ends the user's goroutine for a wait of d: the wait's timer, or
