@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/horde-load/horde/internal/buftest"
 )
 
 func TestLoadSibling(t *testing.T) {
@@ -54,7 +56,7 @@ func sameSet(a, b []string) bool {
 
 func TestModuleLoadedOnce(t *testing.T) {
 	t.Parallel()
-	out := &lockedBuffer{}
+	out := &buftest.Buffer{}
 	_, err := loadOpts(t, Options{Stdout: out}, `
 load("a.star", "x")
 load("b.star", "y")

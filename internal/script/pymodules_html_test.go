@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/horde-load/horde/internal/buftest"
 )
 
 const shopPage = `<!DOCTYPE html>
@@ -70,7 +72,7 @@ func TestResponseSelect(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newHTMLServer(t)
-			out := &lockedBuffer{}
+			out := &buftest.Buffer{}
 			sc, err := loadOpts(t, Options{Stdout: out}, "def t(u):\n    r = u.get('/shop')\n    print(repr("+tc.expr+"))\nusers = user(name='U', tasks=[t])\n")
 			if err != nil {
 				t.Fatal(err)

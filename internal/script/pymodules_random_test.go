@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/horde-load/horde/internal/buftest"
 	"github.com/horde-load/horde/internal/scenario"
 )
 
@@ -74,7 +75,7 @@ func TestRandomModuleMore(t *testing.T) {
 // two users seeded alike draw alike, another draws otherwise.
 func TestRandomMoreDrawsFromTheUsersSource(t *testing.T) {
 	t.Parallel()
-	out := &lockedBuffer{}
+	out := &buftest.Buffer{}
 	sc, err := loadOpts(t, Options{Stdout: out}, `
 def t(u):
     print(random.choices(range(1000), k=3), random.sample(range(1000), 3), random.randrange(1000),

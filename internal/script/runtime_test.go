@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/horde-load/horde/internal/buftest"
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/stats"
 )
@@ -286,7 +287,7 @@ func TestCSVAtRunTime(t *testing.T) {
 
 func TestPrint(t *testing.T) {
 	t.Parallel()
-	out := &lockedBuffer{}
+	out := &buftest.Buffer{}
 	sc, err := loadOpts(t, Options{Stdout: out}, `
 print("loading", 1)
 def t(u):

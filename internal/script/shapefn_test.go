@@ -9,6 +9,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/horde-load/horde/internal/buftest"
 	"github.com/horde-load/horde/internal/scenario"
 )
 
@@ -224,7 +225,7 @@ func TestShapeConcurrentCalls(t *testing.T) {
 
 func TestShapePrint(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out buftest.Buffer
 	sh := loadShape(t, Options{Stdout: &out}, "def shape(t):\n    print('at', t)\n    return 1\n")
 	if _, _, err := sh.At(2 * time.Second); err != nil {
 		t.Fatal(err)
