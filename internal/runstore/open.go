@@ -86,6 +86,9 @@ func Open(ctx context.Context, location string, opts Options) (*Store, error) {
 	case KindPostgres:
 		s.d = postgresDialect
 		s.db, err = sql.Open("pgx", loc.URL)
+		if err == nil {
+			s.db.SetMaxOpenConns(8) // a store is one client among many of a shared server
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("runstore: open %s: %w", s.loc, err)

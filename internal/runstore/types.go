@@ -1,6 +1,9 @@
 package runstore
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Status is where a run is in its lifecycle; the final ones are its
 // verdict.
@@ -112,4 +115,29 @@ type Record struct {
 	Summary    []byte
 	History    []byte
 	Histograms []byte
+}
+
+// cleanText makes s storable in both databases: valid UTF-8 (PostgreSQL
+// rejects anything else) without NUL bytes (no TEXT column takes them).
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// cleaned returns i with every text made storable (cleanText).
+func (i Info) cleaned() Info {
+	i.Script, i.ScriptHash, i.Host, i.Version = cleanText(i.Script), cleanText(i.ScriptHash), cleanText(i.Host), cleanText(i.Version)
+	i.Options, i.Labels = cleanMap(i.Options), cleanMap(i.Labels)
+	return i
+}
+
+func cleanMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[cleanText(k)] = cleanText(v)
+	}
+	return out
 }

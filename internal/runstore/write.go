@@ -40,6 +40,7 @@ func (s *Store) Begin(ctx context.Context, info Info) (*Recording, error) {
 	if info.Started.IsZero() {
 		info.Started = now
 	}
+	info = info.cleaned() // a copy: the caller's maps are not kept either
 	for k := range info.Labels {
 		if err := checkLabelKey(k); err != nil {
 			return nil, err
@@ -47,7 +48,8 @@ func (s *Store) Begin(ctx context.Context, info Info) (*Recording, error) {
 	}
 	r := &Recording{s: s}
 	w := row{Seq: 1, Run: Run{
-		ID: newID(), Status: StatusRunning, Info: info, Owner: s.owner, Updated: now,
+		ID: newID(), Status: StatusRunning, Info: info, Updated: now,
+		Owner: Owner{Host: cleanText(s.owner.Host), PID: s.owner.PID, Instance: cleanText(s.owner.Instance)},
 	}}
 	return r, r.save(ctx, w)
 }
@@ -84,12 +86,12 @@ func (r *Recording) write(ctx context.Context, status Status, reason string, sna
 	w := row{Run: r.last.Run, Seq: r.last.Seq + 1}
 	r.mu.Unlock()
 	now := r.s.now()
-	w.Run.Status, w.Run.Reason, w.Run.Updated = status, reason, now
+	w.Run.Status, w.Run.Reason, w.Run.Updated = status, cleanText(reason), now
 	if status.Final() {
 		w.Run.Ended = now
 	}
 	w.Run.Metrics = snap.Metrics
-	w.Run.Thresholds = snap.Thresholds
+	w.Run.Thresholds = append([]Threshold(nil), snap.Thresholds...)
 	// Compressing MBs of history outside the lock lets a reader ask ID().
 	c := &r.s.compressor
 	w.Summary, w.History, w.Histograms = c.compress(snap.Summary), c.compress(snap.History), c.compress(snap.Histograms)
