@@ -5,13 +5,13 @@ LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 DEMO_PORT ?= 8089
 
-.PHONY: all help build test lint vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins bench-compare bench-go bench-smoke
+.PHONY: all help build test lint vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins kube-e2e kube-cluster-up kube-cluster-down bench-compare bench-go bench-smoke
 
 all: build
 
 ## help: this list of the documented targets.
 help:
-	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, a, ":"); sub(/^[^:]*: */, ""); printf "  %-14s %s\n", a[1], $$0; next } \
+	@awk '/^## [a-z0-9-]+:/ { sub(/^## /, ""); split($$0, a, ":"); sub(/^[^:]*: */, ""); printf "  %-14s %s\n", a[1], $$0; next } \
 	     /^## / { sub(/^## /, ""); printf "  %-14s %s\n", "", $$0 }' $(MAKEFILE_LIST)
 
 ## ui: build the web UI into internal/webui/dist (embedded by build; needs Node.js and npm).
@@ -27,8 +27,8 @@ build: ui
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/horde ./cmd/horde
 
 ## test: what CI runs — lint, the race-enabled test suite, every fuzz target briefly, benchmarks once,
-## the UI's tests, the deploy files' tests.
-test: lint race fuzz bench-smoke ui-test deploy-test
+## the UI's tests, the deploy files' tests, docs/kubernetes.md run on a real cluster.
+test: lint race fuzz bench-smoke ui-test deploy-test kube-e2e
 
 KUBE_BIN ?= $(CURDIR)/.cache/kube/bin
 
@@ -41,6 +41,20 @@ deploy-test:
 ## kube-bins: build etcd and kube-apiserver for the Kubernetes API tests (about 6 min on a cold Go cache, then instant).
 kube-bins:
 	GO=$(GO) scripts/kube-bins.sh $(KUBE_BIN)
+
+## kube-e2e: every command of docs/kubernetes.md on a real one-node cluster that scripts/kube-cluster.sh
+## starts on this machine as root (containerd, kubelet...), taken down afterwards; skipped, saying why,
+## where it cannot run. The first run builds the Kubernetes commands and images (~14 min), later runs reuse them.
+kube-e2e:
+	GO=$(GO) KUBE_BIN=$(KUBE_BIN) scripts/kube-e2e.sh
+
+## kube-cluster-up: start the one-node test cluster (the last line is the KUBECONFIG to export).
+kube-cluster-up:
+	GO=$(GO) KUBE_BIN=$(KUBE_BIN) scripts/kube-cluster.sh up
+
+## kube-cluster-down: remove it (processes, mounts, iptables chains, bridge, state).
+kube-cluster-down:
+	KUBE_BIN=$(KUBE_BIN) scripts/kube-cluster.sh down
 
 ## lint: gofmt, go vet, staticcheck and deadcode (test-only code in the program is an error).
 lint:

@@ -30,7 +30,7 @@
 # KUBE_CLUSTER_LOGS (default .cache/kube/cluster-logs).
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 bin=${KUBE_BIN:-$root/.cache/kube/bin}
 dir=${KUBE_CLUSTER_DIR:-/var/lib/horde-kube}
 run=/run/horde-kube
@@ -343,7 +343,7 @@ load() {
 	trap 'rm -rf "$tmp"' RETURN
 	for img in "$@"; do
 		podman image exists "$img" || die "podman has no image $img (make image)"
-		podman save -o "$tmp/img.tar" "$img" >/dev/null
+		podman save -q -o "$tmp/img.tar" "$img" >/dev/null
 		ctr -n k8s.io images import "$tmp/img.tar" >/dev/null
 		# podman names a local image localhost/NAME; image: NAME in a pod
 		# means docker.io/library/NAME. Tag both.

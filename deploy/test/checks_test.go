@@ -24,7 +24,10 @@ const webPort = 8089
 // so that a probe or a scrape path cannot name a route that does not exist.
 type routes map[string]map[string]bool
 
-var routeRE = regexp.MustCompile(`Handle(?:Func)?\("(?:GET )?(/[^"\s]*)"`)
+var (
+	routeRE      = regexp.MustCompile(`Handle(?:Func)?\("(?:GET )?(/[^"\s]*)"`)
+	countsPathRE = regexp.MustCompile(`countsPath\s*=\s*"(/[^"]+)"`)
+)
 
 func readRoutes(t testing.TB) routes {
 	t.Helper()
@@ -43,6 +46,18 @@ func readRoutes(t testing.TB) routes {
 			out[comp][strings.TrimSuffix(m[1], "{$}")] = true
 		}
 	}
+	// The target's own endpoints are named by a constant: its counts
+	// route, which the target's readiness probe uses because the app does
+	// not count requests to it.
+	src, err := os.ReadFile(filepath.Join(root, "internal", "target", "counts.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := countsPathRE.FindSubmatch(src)
+	if m == nil {
+		t.Fatal("internal/target/counts.go: no countsPath constant found (renamed?)")
+	}
+	out["target"][string(m[1])] = true
 	for _, want := range []string{"/healthz", "/readyz", "/metrics"} {
 		if !out["master"][want] {
 			t.Fatalf("internal/web/web.go: no GET %s route found (the route pattern changed?)", want)
