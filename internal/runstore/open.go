@@ -29,9 +29,17 @@ type Options struct {
 	// Owner overrides the owner of the runs this Store begins (tests
 	// simulating another process); the zero value means this process.
 	Owner Owner
+	// WriteTimeout bounds each write of a run (Begin, Checkpoint, Finish)
+	// on top of its context, so that a server that stopped answering
+	// turns into a spooled write rather than a stuck caller; 0 means
+	// DefaultWriteTimeout.
+	WriteTimeout time.Duration
 	// Now overrides the clock.
 	Now func() time.Time
 }
+
+// DefaultWriteTimeout is the default Options.WriteTimeout.
+const DefaultWriteTimeout = 30 * time.Second
 
 // Store is an open run store. It is safe for concurrent use, also by
 // several processes on the same database.
@@ -43,12 +51,14 @@ type Store struct {
 	spool      spool
 	now        func() time.Time
 	staleAfter time.Duration
+	writeTime  time.Duration
 	compressor compressor
 }
 
 // Open opens the store at location (see ParseLocation), creating its
 // schema or migrating it to this version, and writes what the spool kept
-// from earlier failed writes. It fails with a clear error when the store
+// from earlier failed writes; ctx bounds all of that (give it a timeout:
+// a PostgreSQL host that drops packets is otherwise waited for). It fails with a clear error when the store
 // cannot be reached, created or migrated: a SQLite file in a directory
 // that does not exist, a PostgreSQL server that refuses the connection, a
 // schema newer than this binary knows (ErrSchemaTooNew).
@@ -66,6 +76,9 @@ func Open(ctx context.Context, location string, opts Options) (*Store, error) {
 	}
 	if s.staleAfter <= 0 {
 		s.staleAfter = DefaultStaleAfter
+	}
+	if s.writeTime = opts.WriteTimeout; s.writeTime <= 0 {
+		s.writeTime = DefaultWriteTimeout
 	}
 	if s.owner == (Owner{}) {
 		if s.owner, err = thisProcess(); err != nil {

@@ -11,7 +11,9 @@ import (
 // dead when it ran on this host and its process is gone, or when its run
 // has had no write for longer than the stale bound (Options.StaleAfter),
 // wherever it ran. This Store's own runs are left alone. Call it at start,
-// before the CLI lists runs or a master begins one.
+// before the CLI lists runs or a master begins one. An owner that was
+// only unreachable and writes again takes its run back (its write is
+// newer than the abort).
 func (s *Store) Recover(ctx context.Context) ([]Run, error) {
 	runs, err := s.List(ctx, Filter{Status: []Status{StatusRunning}})
 	if err != nil {

@@ -115,7 +115,9 @@ func (r *Recording) save(ctx context.Context, w row) error {
 	if r.behind {
 		put = merged // ...unless it missed a write: then all of it
 	}
-	err := r.s.put(ctx, put)
+	wctx, cancel := context.WithTimeout(ctx, r.s.writeTime)
+	err := r.s.put(wctx, put)
+	cancel()
 	if err == nil {
 		if r.behind {
 			r.s.spool.remove(w.Run.ID)
