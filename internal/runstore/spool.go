@@ -100,7 +100,11 @@ func (s *Store) FlushSpool(ctx context.Context) (int, error) {
 	}
 	// Files claimed by a flush that did not end (its process died).
 	left, _ := filepath.Glob(filepath.Join(sp.dir, sp.key+"_*.json.flushing-*"))
-	names = append(names, left...)
+	for _, l := range left {
+		if !strings.HasSuffix(l, ".bad") {
+			names = append(names, l)
+		}
+	}
 	n := 0
 	var bad []error
 	for _, name := range names {

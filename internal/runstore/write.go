@@ -25,6 +25,7 @@ type row struct {
 // far, Finish its end. Its methods are safe for concurrent use.
 type Recording struct {
 	s      *Store
+	id     string // fixed at Begin: ID() needs no lock
 	mu     sync.Mutex
 	last   row  // the whole run as last written (blobs merged)
 	behind bool // the store missed a write: the next one puts the whole run
@@ -46,20 +47,16 @@ func (s *Store) Begin(ctx context.Context, info Info) (*Recording, error) {
 			return nil, err
 		}
 	}
-	r := &Recording{s: s}
+	r := &Recording{s: s, id: newID()}
 	w := row{Seq: 1, Run: Run{
-		ID: newID(), Status: StatusRunning, Info: info, Updated: now,
+		ID: r.id, Status: StatusRunning, Info: info, Updated: now,
 		Owner: Owner{Host: cleanText(s.owner.Host), PID: s.owner.PID, Instance: cleanText(s.owner.Instance)},
 	}}
 	return r, r.save(ctx, w)
 }
 
 // ID returns the run's id.
-func (r *Recording) ID() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last.Run.ID
-}
+func (r *Recording) ID() string { return r.id }
 
 // Checkpoint saves what is known of the run so far; the run stays
 // running. A failed write is spooled (*SpoolError), like Begin's.
@@ -92,7 +89,7 @@ func (r *Recording) write(ctx context.Context, status Status, reason string, sna
 	}
 	w.Run.Metrics = snap.Metrics
 	w.Run.Thresholds = append([]Threshold(nil), snap.Thresholds...)
-	// Compressing MBs of history outside the lock lets a reader ask ID().
+	// Compressed outside the lock: a concurrent write need not wait for it.
 	c := &r.s.compressor
 	w.Summary, w.History, w.Histograms = c.compress(snap.Summary), c.compress(snap.History), c.compress(snap.Histograms)
 	return r.save(ctx, w)
