@@ -48,6 +48,9 @@ bridge=hordekube0
 node=horde-kube
 etcd_port=23790
 api_port=6443
+# Made at fixed paths by containerd's shims, the kubelet and libcni,
+# whatever their configuration says.
+fixed_dirs=(/run/containerd /var/lib/kubelet /var/lib/cni)
 # The order processes are stopped in is the reverse of this.
 components=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 
@@ -176,6 +179,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        Root = "$run/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$dir/cni/net.d"
@@ -272,6 +276,14 @@ up() {
 	mkdir -p "$dir/logs" "$dir/pids" "$dir/pod-logs" "$run"
 	# Network namespaces that exist now are not ours (down leaves them).
 	ls /run/netns 2>/dev/null >"$dir/netns-before" || : >"$dir/netns-before"
+	# Directories the runtime and the kubelet create at fixed places (the
+	# shims' sockets, the kubelet's device-plugin socket, the CNI cache):
+	# down removes those that did not exist before.
+	local p
+	: >"$dir/created"
+	for p in "${fixed_dirs[@]}"; do
+		[[ -e $p ]] || echo "$p" >>"$dir/created"
+	done
 	net_setup
 	pki "$ip"
 	write_configs
@@ -419,6 +431,14 @@ down() {
 		rm -f "/run/netns/$ns"
 	done
 	unmount_under "$dir" "$run"
+	# libcni's cache of this network's results (named after it).
+	rm -f /var/lib/cni/results/horde-kube-* 2>/dev/null || true
+	local p
+	if [[ -f $dir/created ]]; then
+		while read -r p; do
+			case $p in /run/containerd | /var/lib/kubelet | /var/lib/cni) rm -rf "$p" ;; esac
+		done <"$dir/created"
+	fi
 	[[ -f $dir/ip_forward-before ]] && sysctl -qw "net.ipv4.ip_forward=$(<"$dir/ip_forward-before")" || true
 	cgroups_clean
 	# Keep the logs for a look after a failed run.
