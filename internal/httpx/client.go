@@ -83,6 +83,31 @@ func (c *Client) Cookies(u string) []*http.Cookie {
 	return jar.Cookies(parsed)
 }
 
+// SetCookies stores cookies in the client's jar as if the server at u
+// (absolute, or relative to the base URL) had set them; they are sent
+// with the requests they match from now on.
+func (c *Client) SetCookies(u string, cookies []*http.Cookie) error {
+	parsed, err := resolveURL(c.BaseURL(), u)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.jar == nil {
+		c.jar, _ = cookiejar.New(nil) // cannot fail without options
+	}
+	jar := c.jar
+	c.mu.Unlock()
+	jar.SetCookies(parsed, cookies)
+	return nil
+}
+
+// ClearCookies forgets every cookie of the client.
+func (c *Client) ClearCookies() {
+	c.mu.Lock()
+	c.jar = nil
+	c.mu.Unlock()
+}
+
 // Close closes the client's idle connections. The client stays usable.
 func (c *Client) Close() {
 	c.mu.Lock()

@@ -77,7 +77,7 @@ func (x *exchange) run() *Response {
 		if hop > 0 && x.ctx.Err() != nil {
 			return x.fail(context.Cause(x.ctx)) // stopped between hops: the next is not sent
 		}
-		follow := maxRedirects >= 0 && hop < maxRedirects
+		follow := maxRedirects >= 0 && hop < maxRedirects && !x.req.NoRedirects
 		redirected, err := x.hop(w, follow)
 		if err != nil {
 			return x.fail(err)
@@ -100,7 +100,7 @@ func (x *exchange) run() *Response {
 // response arrived is replaced once, for requests that may be repeated.
 func (x *exchange) hop(w *wire, follow bool) (redirected bool, err error) {
 	for attempt := 0; ; attempt++ {
-		pc := x.c.take(x.t.key, x.start, !x.replayable())
+		pc := x.c.take(x.connKey(), x.start, !x.replayable())
 		if pc == nil {
 			if pc, err = x.dial(); err != nil {
 				return false, err
@@ -117,7 +117,16 @@ func (x *exchange) hop(w *wire, follow bool) (redirected bool, err error) {
 func (x *exchange) dial() (*pconn, error) {
 	ctx, cancel := context.WithDeadline(x.ctx, x.cl.deadline)
 	defer cancel()
-	return x.c.dial(ctx, x.t, &x.tm)
+	return x.c.dial(ctx, x.t, x.connKey(), x.req.Insecure, &x.tm)
+}
+
+// connKey is the key of the connections x may use: those of its target,
+// verified or not as x asks.
+func (x *exchange) connKey() string {
+	if x.req.Insecure && x.t.https {
+		return x.t.key + " insecure"
+	}
+	return x.t.key
 }
 
 // roundTrip writes the request on pc and reads the response. retry says
@@ -165,7 +174,7 @@ func (x *exchange) roundTrip(w *wire, pc *pconn, follow bool) (retry, redirected
 		return false, false, err
 	}
 	w.fr.frame(w.br, &w.scratch, x.method, &w.h)
-	redirected = isRedirect(w.h.status) && w.h.location != "" && c.f.opts.MaxRedirects >= 0
+	redirected = isRedirect(w.h.status) && w.h.location != "" && c.f.opts.MaxRedirects >= 0 && !x.req.NoRedirects
 	if redirected && follow {
 		_, err = io.Copy(io.Discard, &w.fr)
 	} else {

@@ -22,6 +22,13 @@ type Request struct {
 	// (Response.Body stays nil), nor the headers (Response.Headers is
 	// empty); for URL mode and requests whose response no one looks at.
 	DiscardBody bool
+	// NoRedirects returns a redirect response as it is instead of
+	// following it (requests' allow_redirects=False).
+	NoRedirects bool
+	// Insecure skips TLS certificate verification for this request
+	// (requests' verify=False); its connections are kept apart from the
+	// verified ones.
+	Insecure bool
 }
 
 // Timings are the phases of one request. Zero when a phase did not happen

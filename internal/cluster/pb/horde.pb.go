@@ -466,7 +466,8 @@ type Bundle struct {
 	Tags             []string               `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty"`
 	ExcludeTags      []string               `protobuf:"bytes,10,rep,name=exclude_tags,json=excludeTags,proto3" json:"exclude_tags,omitempty"`
 	Seed             uint64                 `protobuf:"varint,11,opt,name=seed,proto3" json:"seed,omitempty"`
-	Hash             string                 `protobuf:"bytes,12,opt,name=hash,proto3" json:"hash,omitempty"` // content hash; equal bundles need no reload
+	Hash             string                 `protobuf:"bytes,12,opt,name=hash,proto3" json:"hash,omitempty"`              // content hash; equal bundles need no reload
+	Iterations       int64                  `protobuf:"varint,13,opt,name=iterations,proto3" json:"iterations,omitempty"` // each user ends after this many tasks (0: never)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -583,6 +584,13 @@ func (x *Bundle) GetHash() string {
 		return x.Hash
 	}
 	return ""
+}
+
+func (x *Bundle) GetIterations() int64 {
+	if x != nil {
+		return x.Iterations
+	}
+	return 0
 }
 
 // Target is the absolute number of users per class the worker must run
@@ -709,6 +717,7 @@ type Heartbeat struct {
 	CpuPercent    float64                `protobuf:"fixed64,3,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"` // process CPU, % of one core, since the last heartbeat
 	RssBytes      uint64                 `protobuf:"varint,4,opt,name=rss_bytes,json=rssBytes,proto3" json:"rss_bytes,omitempty"`
 	TargetEpoch   uint64                 `protobuf:"varint,5,opt,name=target_epoch,json=targetEpoch,proto3" json:"target_epoch,omitempty"` // the last Target applied
+	UsersDone     int32                  `protobuf:"varint,6,opt,name=users_done,json=usersDone,proto3" json:"users_done,omitempty"`       // users that ended after their iterations (not replaced)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -774,6 +783,13 @@ func (x *Heartbeat) GetRssBytes() uint64 {
 func (x *Heartbeat) GetTargetEpoch() uint64 {
 	if x != nil {
 		return x.TargetEpoch
+	}
+	return 0
+}
+
+func (x *Heartbeat) GetUsersDone() int32 {
+	if x != nil {
+		return x.UsersDone
 	}
 	return 0
 }
@@ -1309,7 +1325,7 @@ const file_horde_proto_rawDesc = "" +
 	"\fworker_index\x18\x06 \x01(\x05R\vworkerIndex\x12\x1f\n" +
 	"\vdata_shares\x18\a \x01(\x05R\n" +
 	"dataShares\x12-\n" +
-	"\x12compact_histograms\x18\b \x01(\bR\x11compactHistograms\"\x97\x03\n" +
+	"\x12compact_histograms\x18\b \x01(\bR\x11compactHistograms\"\xb7\x03\n" +
 	"\x06Bundle\x121\n" +
 	"\x05files\x18\x01 \x03(\v2\x1b.horde.v1.Bundle.FilesEntryR\x05files\x12\x12\n" +
 	"\x04main\x18\x02 \x01(\tR\x04main\x12\x10\n" +
@@ -1323,7 +1339,10 @@ const file_horde_proto_rawDesc = "" +
 	"\fexclude_tags\x18\n" +
 	" \x03(\tR\vexcludeTags\x12\x12\n" +
 	"\x04seed\x18\v \x01(\x04R\x04seed\x12\x12\n" +
-	"\x04hash\x18\f \x01(\tR\x04hash\x1a8\n" +
+	"\x04hash\x18\f \x01(\tR\x04hash\x12\x1e\n" +
+	"\n" +
+	"iterations\x18\r \x01(\x03R\n" +
+	"iterations\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1342,14 +1361,16 @@ const file_horde_proto_rawDesc = "" +
 	"\n" +
 	"UsersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x98\x01\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xb7\x01\n" +
 	"\tHeartbeat\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x14\n" +
 	"\x05users\x18\x02 \x01(\x05R\x05users\x12\x1f\n" +
 	"\vcpu_percent\x18\x03 \x01(\x01R\n" +
 	"cpuPercent\x12\x1b\n" +
 	"\trss_bytes\x18\x04 \x01(\x04R\brssBytes\x12!\n" +
-	"\ftarget_epoch\x18\x05 \x01(\x04R\vtargetEpoch\"\xf9\x01\n" +
+	"\ftarget_epoch\x18\x05 \x01(\x04R\vtargetEpoch\x12\x1d\n" +
+	"\n" +
+	"users_done\x18\x06 \x01(\x05R\tusersDone\"\xf9\x01\n" +
 	"\x05Stats\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x120\n" +
 	"\tendpoints\x18\x02 \x03(\v2\x12.horde.v1.EndpointR\tendpoints\x12,\n" +
