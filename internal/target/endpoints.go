@@ -2,8 +2,6 @@ package target
 
 import (
 	"context"
-	"errors"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -135,35 +133,6 @@ func (s *Server) bytes(w http.ResponseWriter, r *http.Request) {
 		}
 		n -= len(chunk)
 	}
-}
-
-// echoReply is what /echo returns.
-type echoReply struct {
-	Method  string              `json:"method"`
-	Path    string              `json:"path"`
-	Host    string              `json:"host"`
-	Query   map[string][]string `json:"query"`
-	Headers map[string][]string `json:"headers"`
-	Body    string              `json:"body"`
-}
-
-// echo serves /echo: the request's method, headers, query and body (at
-// most 1 MiB) as JSON.
-func (s *Server) echo(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEchoBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body larger than 1 MiB")
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, echoReply{
-		Method: r.Method, Path: r.URL.Path, Host: r.Host,
-		Query: r.URL.Query(), Headers: r.Header, Body: string(body),
-	})
 }
 
 // redirect serves /redirect/{n}: a chain of n 302 hops ending at /.

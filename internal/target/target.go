@@ -1,6 +1,7 @@
 // Package target is `horde target`: the tutorial's sample web app (/,
 // /login, /profile) plus endpoints for exercising a load tester (delays,
-// status codes, a periodic stall, sized bodies, echo, redirect chains),
+// status codes, a periodic stall, sized bodies, echo of what was sent —
+// form fields, files, cookies —, Basic auth, cookies, redirect chains),
 // with exact per-route request counts so that a test can compare what
 // horde measured with what the server served.
 //
@@ -132,6 +133,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/bytes/{n}", s.bytes)
 	mux.HandleFunc("/echo", s.echo)
 	mux.HandleFunc("/redirect/{n}", s.redirect)
+	mux.HandleFunc("/basic-auth/{user}/{pass}", s.basicAuth)
+	mux.HandleFunc("GET /cookies", s.cookies)
+	mux.HandleFunc("GET /cookies/set", s.setCookies)
 	mux.HandleFunc("GET "+countsPath, s.countsJSON)
 	mux.HandleFunc("POST "+countsPath+"/reset", s.resetCounts)
 	return mux
