@@ -21,21 +21,45 @@ type reqArgs struct {
 	json                  starlark.Value
 	timeout               starlark.Value
 	expect                starlark.Value
+	auth, verify          starlark.Value
+	files, cookies        starlark.Value
 	allowRedirects        bool
+	catchResponse         bool // accepted for ports: every response can fail()
 	expectCodes           []int
 }
 
+// positional names the arguments each method takes by position, in
+// requests' order: the second of post/put/patch is the form data, of
+// get/delete/head/options the query parameters, and post's third is json.
+// The others are keywords only.
+var positional = map[string][]string{
+	"get": {"url", "params"}, "delete": {"url", "params"}, "head": {"url", "params"}, "options": {"url", "params"},
+	"post": {"url", "data", "json"}, "put": {"url", "data"}, "patch": {"url", "data"},
+	"request": {"method", "url"},
+}
+
 func (a *reqArgs) unpack(fn string, args starlark.Tuple, kwargs []starlark.Tuple) error {
+	pos := positional[fn]
+	if len(args) > len(pos) {
+		return fmt.Errorf("%s: takes at most %d positional arguments (%s), got %d: give the others by name, e.g. headers={...}",
+			fn, len(pos), strings.Join(pos, ", "), len(args))
+	}
+	named := make([]starlark.Tuple, 0, len(args)+len(kwargs))
+	for i, v := range args {
+		named = append(named, starlark.Tuple{starlark.String(pos[i]), v})
+	}
+	named = append(named, kwargs...)
 	a.allowRedirects = true
 	pairs := []any{"url", &a.url, "params?", &a.params, "headers?", &a.headers,
 		"json?", &a.json, "data?", &a.data, "name?", &a.name, "timeout?", &a.timeout,
-		"expect?", &a.expect, "allow_redirects?", &a.allowRedirects}
+		"expect?", &a.expect, "allow_redirects?", &a.allowRedirects, "auth?", &a.auth, "verify?", &a.verify,
+		"files?", &a.files, "cookies?", &a.cookies, "catch_response?", &a.catchResponse}
 	if fn == "request" {
 		pairs = append([]any{"method", &a.method}, pairs...)
 	} else {
 		a.method = fn
 	}
-	if err := starlark.UnpackArgs(fn, args, kwargs, pairs...); err != nil {
+	if err := starlark.UnpackArgs(fn, nil, named, pairs...); err != nil {
 		return err
 	}
 	a.method = strings.ToUpper(a.method)
@@ -45,17 +69,15 @@ func (a *reqArgs) unpack(fn string, args starlark.Tuple, kwargs []starlark.Tuple
 	if a.url == "" {
 		return fmt.Errorf("%s: url must not be empty", fn)
 	}
-	if !a.allowRedirects {
-		return fmt.Errorf("%s: allow_redirects=False is not supported yet", fn)
-	}
 	codes, err := expectCodes(fn, a.expect)
 	a.expectCodes = codes
 	return err
 }
 
-// build turns the arguments into an httpx.Request.
-func (a *reqArgs) build(th *starlark.Thread, e *engine, fn string) (*httpx.Request, error) {
-	req := &httpx.Request{Method: a.method, URL: a.url}
+// build turns the arguments into an httpx.Request, with the user's
+// session defaults (u.headers, u.auth, u.verify) under its own.
+func (a *reqArgs) build(th *starlark.Thread, st *vuState, fn string) (*httpx.Request, error) {
+	req := &httpx.Request{Method: a.method, URL: a.url, NoRedirects: !a.allowRedirects}
 	if !isNone(a.params) {
 		q, err := encodeForm(fn, "params", a.params)
 		if err != nil {
@@ -69,16 +91,25 @@ func (a *reqArgs) build(th *starlark.Thread, e *engine, fn string) (*httpx.Reque
 			req.URL += sep + q
 		}
 	}
-	if !isNone(a.headers) {
-		h, err := headerArg(fn, a.headers)
-		if err != nil {
-			return nil, err
-		}
-		req.Header = h
-	}
-	if err := a.body(th, e, fn, req); err != nil {
+	h, err := st.session.headersFor(fn, a.headers)
+	if err != nil {
 		return nil, err
 	}
+	req.Header = h
+	if err := a.body(th, st.eng, fn, req); err != nil {
+		return nil, err
+	}
+	if err := st.session.authorize(fn, a.auth, req); err != nil {
+		return nil, err
+	}
+	if err := addCookies(fn, a.cookies, req); err != nil {
+		return nil, err
+	}
+	insecure, err := st.session.insecure(fn, a.verify)
+	if err != nil {
+		return nil, err
+	}
+	req.Insecure = insecure
 	if !isNone(a.timeout) {
 		var t number
 		if err := t.Unpack(a.timeout); err != nil || !(t > 0) {
@@ -89,12 +120,14 @@ func (a *reqArgs) build(th *starlark.Thread, e *engine, fn string) (*httpx.Reque
 	return req, nil
 }
 
-// body sets the request body from json= or data=.
+// body sets the request body from json=, data= or files= (with data=).
 func (a *reqArgs) body(th *starlark.Thread, e *engine, fn string, req *httpx.Request) error {
-	hasJSON, hasData := !isNone(a.json), !isNone(a.data)
+	hasJSON, hasData, hasFiles := !isNone(a.json), !isNone(a.data), !isNone(a.files)
 	switch {
-	case hasJSON && hasData:
-		return fmt.Errorf("%s: give json= or data=, not both", fn)
+	case hasJSON && (hasData || hasFiles):
+		return fmt.Errorf("%s: give json= or data=/files=, not both", fn)
+	case hasFiles:
+		return multipartBody(fn, a.data, a.files, req)
 	case hasJSON:
 		s, err := starlark.Call(th, e.encode, starlark.Tuple{a.json}, nil)
 		if err != nil {
@@ -233,23 +266,12 @@ func expectCodes(fn string, v starlark.Value) ([]int, error) {
 	return []int{c}, err
 }
 
-// nameOf is the default statistics name: the URL as given, without scheme
-// and host, and without a fragment.
+// nameOf is the default statistics name, as Locust's: the URL as given —
+// a path for a relative URL, the whole URL for an absolute one, so that
+// two hosts never share a row — without a fragment (never sent).
 func nameOf(u string) string {
 	if i := strings.IndexByte(u, '#'); i >= 0 {
 		u = u[:i]
-	}
-	if i := strings.Index(u, "://"); i > 0 && !strings.ContainsAny(u[:i], "/?") {
-		rest := u[i+3:]
-		j := strings.IndexAny(rest, "/?")
-		switch {
-		case j < 0:
-			return "/"
-		case rest[j] == '?':
-			return "/" + rest[j:]
-		default:
-			return rest[j:]
-		}
 	}
 	return u
 }
@@ -282,7 +304,7 @@ func userRequest(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err := a.unpack(b.Name(), args, kwargs); err != nil {
 		return nil, err
 	}
-	req, err := a.build(th, st.eng, b.Name())
+	req, err := a.build(th, st, b.Name())
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,6 @@ func TestRequestsAreRecorded(t *testing.T) {
 		{"request", `u.request("options", "/status/200")`, stats.Sample{Key: stats.Key{Method: "OPTIONS", Name: "/status/200"}, Bytes: 10}},
 		{"name=", `u.get("/status/200?id=7", name="/status/[id]")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/status/[id]"}, Bytes: 10}},
 		{"query kept in name", `u.get("/status/200?id=7")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/status/200?id=7"}, Bytes: 10}},
-		{"absolute URL name has no host", `u.get(u.host + "/text#frag")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/text"}, Bytes: 5}},
 		{"500 fails", `u.get("/status/500")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/status/500"}, Bytes: 10, Err: "HTTP 500 Internal Server Error"}},
 		{"404 fails", `u.get("/status/404")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/status/404"}, Bytes: 10, Err: "HTTP 404 Not Found"}},
 		{"expect one", `u.get("/status/404", expect=200)`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/status/404"}, Bytes: 10, Err: "unexpected status 404 (expected 200)"}},
@@ -47,8 +46,8 @@ func TestRequestsAreRecorded(t *testing.T) {
 		{"fail()", `u.get("/text").fail("no token")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/text"}, Bytes: 5, Err: "no token"}},
 		{"success()", `u.get("/status/503").success()`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/status/503"}, Bytes: 10}},
 		{"fail then success", "r = u.get('/text')\n    r.fail('x')\n    r.success()", stats.Sample{Key: stats.Key{Method: "GET", Name: "/text"}, Bytes: 5}},
-		{"connection error", `u.get("http://127.0.0.1:1/x")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/x"}, Err: "connection refused"}},
-		{"connection error with expect", `u.get("http://127.0.0.1:1/", expect=0 + 200)`, stats.Sample{Key: stats.Key{Method: "GET", Name: "/"}, Err: "connection refused"}},
+		{"connection error", `u.get("http://127.0.0.1:1/x")`, stats.Sample{Key: stats.Key{Method: "GET", Name: "http://127.0.0.1:1/x"}, Err: "connection refused"}},
+		{"connection error with expect", `u.get("http://127.0.0.1:1/", expect=0 + 200)`, stats.Sample{Key: stats.Key{Method: "GET", Name: "http://127.0.0.1:1/"}, Err: "connection refused"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,7 +151,7 @@ func TestRequestArguments(t *testing.T) {
 func TestRequestArgumentErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ call, want string }{
-		{`u.get("/echo", json=1, data="x")`, "get: give json= or data=, not both"},
+		{`u.get("/echo", json=1, data="x")`, "get: give json= or data=/files=, not both"},
 		{`u.get("/echo", data=1)`, "get: data must be a string, bytes or dict, got int"},
 		{`u.get("/echo", params=[1])`, "get: params must be a dict, got list"},
 		{`u.get("/echo", params={1: 2})`, "get: params keys must be strings, got int"},
@@ -162,7 +161,17 @@ func TestRequestArgumentErrors(t *testing.T) {
 		{`u.get("/echo", expect="200")`, "get: expect must be an HTTP status or a list of them"},
 		{`u.get("/echo", expect=[])`, "get: expect must not be empty"},
 		{`u.get("/echo", expect=[200, 42])`, "get: expect must be an HTTP status or a list of them, got 42"},
-		{`u.get("/echo", allow_redirects=False)`, "get: allow_redirects=False is not supported"},
+		{`u.get("/echo", {}, {})`, "get: takes at most 2 positional arguments (url, params), got 3: give the others by name"},
+		{`u.post("/echo", "a", {}, {})`, "post: takes at most 3 positional arguments (url, data, json), got 4"},
+		{`u.request("GET", "/echo", {})`, "request: takes at most 2 positional arguments (method, url), got 3"},
+		{`u.get("/echo", params={}, auth="x")`, `get: auth must be ("user", "password")`},
+		{`u.get("/echo", verify="/etc/ca.pem")`, "get: verify must be True or False, got string"},
+		{`u.get("/echo", cookies=[1])`, "get: cookies must be a dict, got list"},
+		{`u.get("/echo", cookies={"a=b": "1"})`, "get: cookie names must be non-empty strings without '='"},
+		{`u.post("/echo", files=["x"])`, "post: files must be a dict"},
+		{`u.post("/echo", files={"f": 1})`, `post: files["f"] must be content`},
+		{`u.post("/echo", files={"f": "x"}, data="raw")`, "post: with files=, data must be a dict of form fields"},
+		{`u.post("/echo", files={"f": "x"}, json={})`, "post: give json= or data=/files=, not both"},
 		{`u.get("")`, "get: url must not be empty"},
 		{`u.get("/echo", bogus=1)`, `get: unexpected keyword argument "bogus"`},
 		{`u.request("", "/echo")`, "request: method must not be empty"},
@@ -199,9 +208,9 @@ func TestNameOf(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"/a?b=1":                  "/a?b=1",
-		"http://h:1/a/b?c#d":      "/a/b?c",
-		"https://h":               "/",
-		"https://h?x=1":           "/?x=1",
+		"http://h:1/a/b?c#d":      "http://h:1/a/b?c",
+		"https://h":               "https://h",
+		"https://h?x=1":           "https://h?x=1",
 		"relative/path":           "relative/path",
 		"/redirect?to=http://x/y": "/redirect?to=http://x/y",
 	} {

@@ -2,7 +2,6 @@ package script
 
 import (
 	"fmt"
-	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -90,16 +89,9 @@ func (r *response) Attr(name string) (starlark.Value, error) {
 	return nil, nil
 }
 
-// headers is a dict with lower-case names; repeated headers are joined
-// with ", ".
-func (r *response) headers() *starlark.Dict {
-	hdr := r.r.Headers()
-	d := starlark.NewDict(len(hdr))
-	for k, vs := range hdr {
-		_ = d.SetKey(starlark.String(strings.ToLower(k)), starlark.String(strings.Join(vs, ", "))) // fresh dict
-	}
-	return d
-}
+// headers are the response's headers, matched without regard to case
+// (see headerMap).
+func (r *response) headers() *headerMap { return newHeaderMap(r.r.Headers()) }
 
 // changeable reports why the response's outcome can no longer change.
 func (r *response) changeable(fn string) error {

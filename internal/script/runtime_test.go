@@ -164,7 +164,7 @@ users = user(name="U", tasks=[t], on_start=login)
 	if s1["id"] != int64(7) || s1["host"] != srv.URL || s1["cookie"] != "s3cret" || s1["str"] != "<user 7>" {
 		t.Errorf("u attributes: got %v", s1)
 	}
-	if !strings.Contains(strings.Join(toStrings(s1["dir"]), ","), "get,head,host,id") {
+	if !strings.Contains(strings.Join(toStrings(s1["dir"]), ","), "get,head,headers,host,id") {
 		t.Errorf("dir(u): got %v", s1["dir"])
 	}
 }

@@ -3,6 +3,8 @@ package script
 import (
 	"fmt"
 	"math"
+	"net/http"
+	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -14,7 +16,7 @@ type userObj struct {
 	state *starlark.Dict // u.state, created on first use
 }
 
-var _ starlark.HasAttrs = (*userObj)(nil)
+var _ starlark.HasSetField = (*userObj)(nil)
 
 func (u *userObj) String() string        { return fmt.Sprintf("<user %d>", u.st.vu.ID) }
 func (u *userObj) Type() string          { return "user" }
@@ -38,6 +40,23 @@ func (u *userObj) Attr(name string) (starlark.Value, error) {
 		return starlark.String(u.host()), nil
 	case "cookies":
 		return u.cookies(), nil
+	case "client":
+		return u, nil // self.client.get(...) ports as u.client.get(...)
+	case "headers":
+		if u.st.session.headers == nil {
+			u.st.session.headers = new(starlark.Dict)
+		}
+		return u.st.session.headers, nil
+	case "auth":
+		if u.st.session.auth == nil {
+			return starlark.None, nil
+		}
+		return u.st.session.auth, nil
+	case "verify":
+		if v := u.st.session.verify; v != nil {
+			return *v, nil
+		}
+		return starlark.True, nil
 	}
 	if b, ok := u.st.eng.methods[name]; ok {
 		return b.BindReceiver(u), nil
@@ -47,8 +66,99 @@ func (u *userObj) Attr(name string) (starlark.Value, error) {
 
 // AttrNames implements starlark.HasAttrs.
 func (u *userObj) AttrNames() []string {
-	return []string{"cookies", "delete", "get", "head", "host", "id", "options", "patch",
-		"post", "put", "request", "sleep", "state"}
+	return []string{"auth", "clear_cookies", "client", "cookies", "delete", "get", "head", "headers", "host", "id",
+		"options", "patch", "post", "put", "request", "set_cookie", "sleep", "state", "verify"}
+}
+
+// SetField implements starlark.HasSetField: the session's defaults, as a
+// locustfile sets them on self.client — u.headers = {...},
+// u.auth = ("user", "password") or None, u.verify = False.
+func (u *userObj) SetField(name string, v starlark.Value) error {
+	s := &u.st.session
+	switch name {
+	case "headers":
+		d, ok := v.(*starlark.Dict)
+		if !ok {
+			return fmt.Errorf("u.headers must be a dict, got %s", v.Type())
+		}
+		if _, err := headerArg("u.headers", d); err != nil {
+			return err
+		}
+		s.headers = d
+	case "auth":
+		if isNone(v) {
+			s.auth = nil
+			return nil
+		}
+		user, pass, err := credentials("u.auth", v)
+		if err != nil {
+			return err
+		}
+		s.auth = starlark.Tuple{starlark.String(user), starlark.String(pass)}
+	case "verify":
+		b, ok := v.(starlark.Bool)
+		if !ok {
+			return fmt.Errorf("u.verify must be True or False, got %s", v.Type())
+		}
+		s.verify = &b
+	case "state":
+		d, ok := v.(*starlark.Dict)
+		if !ok {
+			return fmt.Errorf("u.state must be a dict, got %s", v.Type())
+		}
+		u.state = d
+	default:
+		return starlark.NoSuchAttrError(fmt.Sprintf("cannot set u.%s: a user has u.state (a dict) for its own values, "+
+			"and u.headers, u.auth, u.verify for its session", name))
+	}
+	return nil
+}
+
+// userSetCookie implements u.set_cookie(name, value, path="/", domain=None):
+// a cookie the user sends from now on, as if the host had set it.
+func userSetCookie(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name, value string
+	path := "/"
+	var domain starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "value", &value, "path?", &path, "domain?", &domain); err != nil {
+		return nil, err
+	}
+	u := b.Receiver().(*userObj)
+	if name == "" || strings.ContainsAny(name, "=; \t\r\n") || strings.ContainsAny(value, ";\r\n") {
+		return nil, fmt.Errorf("set_cookie: a name must be non-empty without '=', ';' or spaces, a value without ';' or line breaks")
+	}
+	c := u.st.vu.HTTP
+	if c == nil {
+		return nil, fmt.Errorf("set_cookie: this user has no HTTP client")
+	}
+	target := u.host()
+	ck := &http.Cookie{Name: name, Value: value, Path: path}
+	if !isNone(domain) {
+		d, ok := starlark.AsString(domain)
+		if !ok || d == "" {
+			return nil, fmt.Errorf("set_cookie: domain must be a host name, got %s", domain)
+		}
+		ck.Domain = d
+		target = "http://" + strings.TrimPrefix(d, ".") + "/"
+	}
+	if target == "" {
+		return nil, fmt.Errorf("set_cookie: the user has no host: give domain=")
+	}
+	if err := c.SetCookies(target, []*http.Cookie{ck}); err != nil {
+		return nil, fmt.Errorf("set_cookie: %w", err)
+	}
+	return starlark.None, nil
+}
+
+// userClearCookies implements u.clear_cookies(): the user forgets them all.
+func userClearCookies(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	if c := b.Receiver().(*userObj).st.vu.HTTP; c != nil {
+		c.ClearCookies()
+	}
+	return starlark.None, nil
 }
 
 // host is the base URL of the user's requests.

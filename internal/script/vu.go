@@ -45,6 +45,8 @@ func newEngine(o Options) *engine {
 		e.methods[m] = starlark.NewBuiltin(m, userRequest)
 	}
 	e.methods["sleep"] = starlark.NewBuiltin("sleep", userSleep)
+	e.methods["set_cookie"] = starlark.NewBuiltin("set_cookie", userSetCookie)
+	e.methods["clear_cookies"] = starlark.NewBuiltin("clear_cookies", userClearCookies)
 	e.respFns = map[string]*starlark.Builtin{
 		"json":    starlark.NewBuiltin("json", respJSON),
 		"fail":    starlark.NewBuiltin("fail", respFail),
@@ -86,6 +88,7 @@ type vuState struct {
 	ctx     context.Context
 	pending *response // the last response, recorded at the next request or return
 	prefix  string    // print() prefix
+	session session   // u.headers, u.auth, u.verify
 
 	mu        sync.Mutex      // guards what follows against the ctx watcher
 	running   context.Context // the context of the call running, if any
