@@ -38,6 +38,8 @@ type Bundle struct {
 	Tags           []string
 	ExcludeTags    []string
 	Seed           uint64
+	// Iterations ends each user after this many tasks (0: never).
+	Iterations int64
 }
 
 // Hash identifies the bundle's content and settings: equal bundles need
@@ -45,8 +47,8 @@ type Bundle struct {
 func (b *Bundle) Hash() string {
 	h := sha256.New()
 	b.writeContent(h)
-	fmt.Fprintf(h, "%q %d %d %v %x %q %q %d", b.Host, b.StopTimeout.Milliseconds(), b.RequestTimeout.Milliseconds(),
-		b.Insecure, b.CAPEM, b.Tags, b.ExcludeTags, b.Seed)
+	fmt.Fprintf(h, "%q %d %d %v %x %q %q %d %d", b.Host, b.StopTimeout.Milliseconds(), b.RequestTimeout.Milliseconds(),
+		b.Insecure, b.CAPEM, b.Tags, b.ExcludeTags, b.Seed, b.Iterations)
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
@@ -76,7 +78,7 @@ func (b *Bundle) PB() *pb.Bundle {
 		Files: b.Files, Main: b.Main, Url: b.URL, Host: b.Host,
 		StopTimeoutMs: b.StopTimeout.Milliseconds(), RequestTimeoutMs: b.RequestTimeout.Milliseconds(),
 		Insecure: b.Insecure, CaPem: b.CAPEM, Tags: b.Tags, ExcludeTags: b.ExcludeTags, Seed: b.Seed,
-		Hash: b.Hash(),
+		Iterations: b.Iterations, Hash: b.Hash(),
 	}
 }
 
@@ -87,5 +89,6 @@ func FromPB(p *pb.Bundle) *Bundle {
 		StopTimeout:    time.Duration(p.GetStopTimeoutMs()) * time.Millisecond,
 		RequestTimeout: time.Duration(p.GetRequestTimeoutMs()) * time.Millisecond,
 		Insecure:       p.GetInsecure(), CAPEM: p.GetCaPem(), Tags: p.GetTags(), ExcludeTags: p.GetExcludeTags(), Seed: p.GetSeed(),
+		Iterations: p.GetIterations(),
 	}
 }

@@ -37,6 +37,7 @@ func TestHashCoversContentAndSettings(t *testing.T) {
 		"tags":         func(b *Bundle) { b.Tags = []string{"u"} },
 		"exclude tags": func(b *Bundle) { b.ExcludeTags = nil },
 		"seed":         func(b *Bundle) { b.Seed = 8 },
+		"iterations":   func(b *Bundle) { b.Iterations = 3 },
 	}
 	for name, change := range changes {
 		b := base()
@@ -51,7 +52,7 @@ func TestPBRoundTrip(t *testing.T) {
 	t.Parallel()
 	b := &Bundle{Files: map[string][]byte{"a.star": []byte("x")}, Main: "a.star", Host: "http://h:1",
 		StopTimeout: 1500 * time.Millisecond, RequestTimeout: 3 * time.Second, Insecure: true, CAPEM: []byte("pem"),
-		Tags: []string{"a"}, ExcludeTags: []string{"b"}, Seed: 9}
+		Tags: []string{"a"}, ExcludeTags: []string{"b"}, Seed: 9, Iterations: 4}
 	p := b.PB()
 	if p.Hash != b.Hash() {
 		t.Errorf("wire hash %q, want %q", p.Hash, b.Hash())

@@ -33,7 +33,7 @@ func (r *Runner) runOpen(u *user, soft, hard context.Context, first arrival) {
 	setup := r.opts.Now().Sub(begin)
 	a, ok := first, true
 	for ok {
-		if stop := r.runArrival(hard, u, rec, a, setup); stop {
+		if stop := r.runArrival(soft, hard, u, rec, a, setup); stop {
 			break
 		}
 		setup = 0
@@ -47,11 +47,10 @@ func (r *Runner) runOpen(u *user, soft, hard context.Context, first arrival) {
 // corrected for coordinated omission: its latency grows by how late the
 // task started after the arrival was due (less setup). It reports whether
 // the user must end.
-func (r *Runner) runArrival(ctx context.Context, u *user, rec *lagRecorder, a arrival, setup time.Duration) bool {
+func (r *Runner) runArrival(soft, hard context.Context, u *user, rec *lagRecorder, a arrival, setup time.Duration) bool {
 	rec.arm(r.opts.Now().Sub(a.intended) - setup)
 	t := u.pick()
-	u.vu.Iteration++
-	stop := u.call(ctx, t.Fn)
+	stop := u.runTask(soft, hard, &t) == stopUser
 	rec.arm(0)
 	return stop
 }

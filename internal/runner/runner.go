@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/horde-load/horde/internal/httpx"
@@ -34,7 +35,8 @@ type Options struct {
 	NewClient func() *httpx.Client
 	// Recorder returns the recorder user id records into.
 	Recorder func(userID int) stats.Recorder
-	// Host is the default base URL for classes that set none.
+	// Host is the test's base URL: every class's users use it; a class's
+	// own host is its default when Host is "".
 	Host string
 	// Tags keeps only tasks with one of these tags (none: keep all);
 	// ExcludeTags drops tasks with any of these. Exclusion wins.
@@ -45,6 +47,9 @@ type Options struct {
 	// OnStopGrace bounds a stopping user's on_stop, which runs after its
 	// task ended or was cancelled; 0 means DefaultOnStopGrace.
 	OnStopGrace time.Duration
+	// Iterations ends each user after it ran this many tasks (0: never);
+	// a user that ended so is not replaced (see Finished).
+	Iterations int64
 	// Seed seeds the users' random sources; 0 picks one at random.
 	Seed   uint64
 	Logger *slog.Logger
@@ -79,6 +84,7 @@ type Runner struct {
 	runCtx    context.Context // set by Run
 	wg        sync.WaitGroup
 	open      openModel // the open model, from SetArrivals (arrivals.go)
+	finished  atomic.Int64 // users that ended after their iterations, since the last Stop
 }
 
 type rampState struct {
@@ -170,8 +176,7 @@ func keepTask(tags, include, exclude []string) bool {
 }
 
 // SetHost changes the base URL of users started from now on (a new test
-// from the web UI may name another host). Classes with their own host
-// keep it.
+// from the web UI may name another host), for every class.
 func (r *Runner) SetHost(host string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -248,6 +253,10 @@ func (r *Runner) Users() int {
 	}
 	return n
 }
+
+// Finished is how many users ended after running their iterations
+// (Options.Iterations) since the last Stop; they are not replaced.
+func (r *Runner) Finished() int { return int(r.finished.Load()) }
 
 // Ramping reports whether the user count is still moving toward the
 // target; in the open model, whether the arrival rate is still ramping.
@@ -371,6 +380,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	r.classMode = true
 	r.target = 0
+	r.finished.Store(0)
 	var users []*user
 	for i := range r.classes {
 		r.want[i] = 0

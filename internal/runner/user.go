@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
@@ -34,6 +33,10 @@ type user struct {
 	resume  func()          // continues the user's life on the calling goroutine
 
 	onStopGrace time.Duration // how long on_stop may run
+	iterations  int64         // the user ends after this many tasks (0: never)
+	picks       int64         // top-level tasks picked: a sequence's position
+	depth       int           // task sets the user is in
+	ranAll      bool          // it ended after its iterations
 }
 
 // parkAfter is the shortest wait for which a user parks. Below it, a
@@ -52,9 +55,11 @@ func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, lif
 	cp := r.classes[ci]
 	id := r.nextID
 	r.nextID++
-	host := cp.Host
+	// The test's host (-H, TARGET_HOST, the UI's host field) wins over
+	// the class's, which is only its default: as Locust's --host does.
+	host := r.opts.Host
 	if host == "" {
-		host = r.opts.Host
+		host = cp.Host
 	}
 	client := r.opts.NewClient()
 	if host != "" {
@@ -72,8 +77,9 @@ func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, lif
 	}
 	hard, hardStop := context.WithCancel(ctx)
 	soft, softStop := context.WithCancel(hard)
+	vu.Soft = soft
 	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{}), jobs: jobs, base: ctx,
-		onStopGrace: r.opts.OnStopGrace}
+		onStopGrace: r.opts.OnStopGrace, iterations: r.opts.Iterations}
 	r.byClass[ci] = append(r.byClass[ci], u)
 	r.wg.Add(1)
 	u.resume = func() {
@@ -85,6 +91,9 @@ func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, lif
 		}
 		client.Close()
 		hardStop()
+		if u.ranAll {
+			r.finished.Add(1)
+		}
 		u.exited.Store(true)
 		close(u.done)
 		r.wg.Done()
@@ -111,11 +120,11 @@ func (u *user) run(soft, hard context.Context) (parked bool) {
 	for soft.Err() == nil {
 		t := u.pick()
 		start := time.Now()
-		u.vu.Iteration++
-		if stop := u.call(hard, t.Fn); stop {
+		o := u.runTask(soft, hard, &t)
+		if o == stopUser {
 			break
 		}
-		if c.Wait == nil {
+		if c.Wait == nil || o == leaveSetNow {
 			continue
 		}
 		d := c.Wait.Next(time.Since(start), u.vu.Rand)
@@ -180,32 +189,18 @@ func (u *user) unpark() {
 	}
 }
 
-// call runs fn and records a script error. It reports whether the user
-// must end: it asked to stop, or it is being cancelled.
+// call runs a hook and records a script error. It reports whether the
+// user must end: it asked to stop, or it is being cancelled.
 func (u *user) call(ctx context.Context, fn scenario.Func) (stop bool) {
-	err := fn(ctx, u.vu)
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, scenario.ErrStopUser):
-		return true
-	case ctx.Err() != nil:
-		return true // cancelled while stopping: not a script error
-	}
-	tb := ""
-	var t interface{ Traceback() string }
-	if errors.As(err, &t) {
-		tb = t.Traceback()
-	}
-	u.vu.Rec.Exception(err.Error(), tb)
-	return false
+	return u.invoke(ctx, fn) == stopUser
 }
 
 // pick chooses the next task: in order for a sequence, else at random by weight.
 func (u *user) pick() scenario.Task {
 	c := u.class
+	u.picks++
 	if c.Sequential {
-		return c.tasks[int(u.vu.Iteration%int64(len(c.tasks)))]
+		return c.tasks[int((u.picks-1)%int64(len(c.tasks)))]
 	}
 	if len(c.tasks) == 1 {
 		return c.tasks[0]

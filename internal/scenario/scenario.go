@@ -17,13 +17,42 @@ import (
 // user goes on with its next task. Returning ErrStopUser ends the user.
 type Func func(ctx context.Context, vu *VU) error
 
-// Task is one weighted entry of a user class's task list.
+// Task is one weighted entry of a user class's task list: a function, or
+// a task set the user enters (Set; Fn is then nil).
 type Task struct {
 	Name   string
 	Weight int
 	Tags   []string
 	Fn     Func
+	Set    *TaskSet
 }
+
+// TaskSet is a group of tasks a user enters as one of its tasks, as in
+// Locust: its on_start runs, then its tasks run one after another, with
+// its wait (or the user's) between them, until a task interrupts it (see
+// Interrupt) or the user stops; then its on_stop runs. Task sets nest.
+type TaskSet struct {
+	Tasks []Task
+	// Sequential runs Tasks in order, round and round.
+	Sequential bool
+	// Transitions, when set, make it a Markov chain: it starts with task
+	// 0 and each next task is drawn from the transitions of the last one
+	// (Transitions[i] for task i), by weight.
+	Transitions [][]Transition
+	OnStart     Func // may be nil
+	OnStop      Func // may be nil
+	Wait        Wait // nil: the user class's
+}
+
+// Transition is one edge of a Markov task set: to task To, with Weight.
+type Transition struct{ To, Weight int }
+
+// Interrupt ends the task set the task returning it runs in (Locust's
+// TaskSet.interrupt). With Reschedule, the parent runs its next task at
+// once; without, it waits first. Outside a task set it is a script error.
+type Interrupt struct{ Reschedule bool }
+
+func (Interrupt) Error() string { return "interrupt() outside a task set: there is no task set to leave" }
 
 // UserClass is one kind of simulated user.
 type UserClass struct {
@@ -72,6 +101,9 @@ type VU struct {
 	Host string
 	HTTP *httpx.Client
 	Rec  stats.Recorder
+	// Soft is done when the user should stop after its current task; a
+	// task that runs others (a task set) checks it between them.
+	Soft context.Context
 	Rand *rand.Rand
 	// Local is per-user state owned by the script engine (its thread,
 	// the user object, u.state).

@@ -114,6 +114,7 @@ func (o *Options) sendHeartbeat(s cluster.WorkerStream, e *engine, sampler *usag
 	cpu, rss := sampler.get()
 	return s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{
 		State: e.heartbeatState(), Users: int32(e.runner.Users()), CpuPercent: cpu, RssBytes: rss, TargetEpoch: e.acked,
+		UsersDone: int32(e.runner.Finished()),
 	}}})
 }
 
