@@ -24,7 +24,7 @@ func newMasterCmd(env Env) *cobra.Command {
 	mf := &masterFlags{}
 	wf := &webFlags{}
 	cmd := &cobra.Command{
-		Use:   "master [SCRIPT.star | URL]",
+		Use:   "master [SCRIPT.star [USERCLASS...] | URL]",
 		Short: "Run the master of a distributed test: workers connect to it and run the users",
 		Long: "Run the master: it serves the worker port (--bind, default :5557), ships the script to\n" +
 			"every worker that connects, spreads the users over them and merges their statistics.\n" +
@@ -32,7 +32,7 @@ func newMasterCmd(env Env) *cobra.Command {
 			"is on --web-host:--web-port.",
 		Example: "  horde master examples/seed.star -H http://target:8080 --headless -u 100 -r 10 -t 10m --expect-workers 3\n" +
 			"  horde worker --master master-host:5557",
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args: usageArgs(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lt, _, err := f.prepare(cmd, env, args)
 			if err != nil {
@@ -69,7 +69,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 		return err
 	}
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
-		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing, DataShares: max(mf.expectWorkers, 1)})
+		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing, DataShares: max(mf.expectWorkers, 1), ResetStatsAfterRamp: f.resetStats})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}
@@ -97,8 +97,8 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 		return interactive(ctx, env, m, f, wf, ws, mf.expectWorkers, log)
 	}
 	return headless.Run(ctx, headless.Config{
-		Master: m, Test: f.test(), Thresholds: f.parsed,
+		Master: m, Test: f.test(), End: f.end(env), OnlySummary: f.onlySummary,
 		ExpectWorkers: mf.expectWorkers, ExpectWorkersMaxWait: mf.expectMaxWait,
-		Stdout: env.Stdout, Terminal: env.terminal(), Interval: f.interval, Files: f.files(), Logger: log,
+		Terminal: env.terminal(), Interval: f.interval, Logger: log,
 	})
 }

@@ -23,7 +23,7 @@ func newRunCmd(env Env) *cobra.Command {
 	wf := &webFlags{}
 	var processes int
 	cmd := &cobra.Command{
-		Use:   "run [SCRIPT.star | URL]",
+		Use:   "run [SCRIPT.star [USERCLASS...] | URL]",
 		Short: "Run a load test on this machine: a Starlark script, or GET one URL as fast as the users can",
 		Long: "Run a load test on this machine: a master and an in-process worker (or --processes N\n" +
 			"local worker processes, to use every core). SCRIPT is a Starlark file (see docs/scripting.md);\n" +
@@ -31,7 +31,7 @@ func newRunCmd(env Env) *cobra.Command {
 			"HORDE_<FLAG> (HORDE_SPAWN_RATE for --spawn-rate) or in a --config file.",
 		Example: "  horde run examples/seed.star -H http://127.0.0.1:8080 -u 50 -r 10 -t 1m --headless\n" +
 			"  horde run http://127.0.0.1:8080/ -u 50 -t 30s --headless --json result.json --processes 2",
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args: usageArgs(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lt, _, err := f.prepare(cmd, env, args)
 			if err != nil {
@@ -58,7 +58,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		processes = max(1, numCPU())
 	}
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
-		DataShares: max(processes, 1), Standalone: true})
+		DataShares: max(processes, 1), Standalone: true, ResetStatsAfterRamp: f.resetStats})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}
@@ -97,9 +97,9 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		return interactive(ctx, env, m, f, wf, ws, expect, log)
 	}
 	return headless.Run(ctx, headless.Config{
-		Master: m, Test: f.test(), Thresholds: f.parsed,
+		Master: m, Test: f.test(), End: f.end(env), OnlySummary: f.onlySummary,
 		ExpectWorkers: expect, ExpectWorkersMaxWait: 60 * time.Second, Quiet: true,
-		Stdout: env.Stdout, Terminal: env.terminal(), Interval: f.interval, Files: f.files(), Logger: log,
+		Terminal: env.terminal(), Interval: f.interval, Logger: log,
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/horde-load/horde/internal/bundle"
 	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/headless"
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/report"
 	"github.com/horde-load/horde/internal/scenario"
@@ -44,6 +46,11 @@ type testFlags struct {
 	seed        uint64
 	logLevel    string
 	interval    time.Duration
+	iterations  int64
+	resetStats  bool
+	onlySummary bool
+	failureCode int      // --exit-code-on-error
+	classes     []string // user classes named after the script; none: all
 }
 
 func (f *testFlags) register(cmd *cobra.Command) {
@@ -69,6 +76,10 @@ func (f *testFlags) register(cmd *cobra.Command) {
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for the users' random choices (0: random)")
 	fs.StringVarP(&f.logLevel, "loglevel", "L", "info", "log level: debug, info, warn, error")
 	fs.Var(timespan.Value{D: &f.interval}, "print-interval", "how often the live view refreshes (default 1s)")
+	fs.Int64VarP(&f.iterations, "iterations", "i", 0, "each user runs this many tasks, then stops; the test ends when all have (0: no limit)")
+	fs.BoolVar(&f.resetStats, "reset-stats", false, "reset the statistics once the users are all started (the ramp excluded)")
+	fs.BoolVar(&f.onlySummary, "only-summary", false, "headless: no live view, only the final table")
+	fs.IntVar(&f.failureCode, "exit-code-on-error", 1, "exit code when requests failed or scripts erred, in a test without thresholds (0: pass)")
 }
 
 // parseThresholds checks the command line's thresholds and the script's;
@@ -113,6 +124,10 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 	if err != nil {
 		return nil, nil, exitcode.With(exitcode.BadInput, err)
 	}
+	f.classes = args[1:]
+	if sc, err = pickClasses(sc, f.classes, b.URL != ""); err != nil {
+		return nil, nil, err
+	}
 	if err := applyOptions(cmd, sc.Options, set); err != nil {
 		return nil, nil, err
 	}
@@ -137,7 +152,7 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 		return nil, nil, err
 	}
 	b.Host, b.StopTimeout, b.RequestTimeout, b.Insecure = f.host, f.stopTimeout, f.timeout, f.insecure
-	b.Tags, b.ExcludeTags, b.Seed = f.tags, f.excludeTags, f.seed
+	b.Tags, b.ExcludeTags, b.Seed, b.Iterations = f.tags, f.excludeTags, f.seed, f.iterations
 	if f.caFile != "" {
 		if b.CAPEM, err = os.ReadFile(f.caFile); err != nil {
 			return nil, nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--ca-file: %w", err))
@@ -149,6 +164,41 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 // files are the report files the flags name.
 func (f *testFlags) files() report.Files {
 	return report.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath}
+}
+
+// end is how the flags say a test's end is reported.
+func (f *testFlags) end(env Env) headless.End {
+	return headless.End{Thresholds: f.parsed, Files: f.files(), FailureCode: f.failureCode, Stdout: env.Stdout}
+}
+
+// pickClasses keeps the user classes named on the command line (as
+// `locust -f f.py UserA UserB`), in the script's order; none named keeps
+// them all. The scenario given is not changed: a standalone run's worker
+// shares it.
+func pickClasses(sc *scenario.Scenario, names []string, urlMode bool) (*scenario.Scenario, error) {
+	if len(names) == 0 {
+		return sc, nil
+	}
+	if urlMode {
+		return nil, exitcode.Newf(exitcode.BadInput, "user classes (%s) are for a script: a URL has none", strings.Join(names, ", "))
+	}
+	var have []string
+	for _, c := range sc.Users {
+		have = append(have, c.Name)
+	}
+	for _, n := range names {
+		if !slices.Contains(have, n) {
+			return nil, exitcode.Newf(exitcode.BadInput, "no user class %q in the script (it has: %s)", n, strings.Join(have, ", "))
+		}
+	}
+	picked := *sc
+	picked.Users = nil
+	for _, c := range sc.Users {
+		if slices.Contains(names, c.Name) {
+			picked.Users = append(picked.Users, c)
+		}
+	}
+	return &picked, nil
 }
 
 // test is the test the flags describe.
@@ -197,6 +247,18 @@ func (f *testFlags) validate(sc *scenario.Scenario) error {
 		if _, err := os.Stat(f.caFile); err != nil {
 			errs = append(errs, "--ca-file: "+err.Error())
 		}
+	}
+	if f.iterations < 0 {
+		errs = append(errs, fmt.Sprintf("--iterations must be ≥ 0, got %d", f.iterations))
+	}
+	if f.iterations > 0 && f.rate > 0 {
+		errs = append(errs, "--iterations counts each user's tasks in the closed model; with --rate every arrival is one task: use -t instead")
+	}
+	if f.failureCode < 0 || f.failureCode > 255 {
+		errs = append(errs, fmt.Sprintf("--exit-code-on-error must be 0 to 255, got %d", f.failureCode))
+	}
+	if err := f.files().Check(); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if len(errs) > 0 {
 		return exitcode.With(exitcode.BadInput, errors.New(strings.Join(errs, "; ")))

@@ -133,5 +133,5 @@ func interactive(ctx context.Context, env Env, m *master.Master, f *testFlags, w
 	if m.Status().Started.IsZero() {
 		return nil // no test ran
 	}
-	return headless.Finish(m, f.parsed, f.files(), env.Stdout)
+	return headless.Finish(m, f.end(env))
 }

@@ -29,9 +29,9 @@ type Config struct {
 	// Test is the test to start; its RunTime ends it (0: until ctx is
 	// done or the load shape is over).
 	Test master.TestParams
-	// Thresholds decide the verdict when there are any; those with
-	// AbortOnFail stop the test as soon as they are crossed.
-	Thresholds []threshold.Threshold
+	// End says how the test's end is reported; its thresholds with
+	// AbortOnFail also stop the test as soon as they are crossed.
+	End
 	// ExpectWorkers waits for this many workers before starting, for at
 	// most ExpectWorkersMaxWait (0: forever); exit 3 when they never come.
 	// Quiet leaves the wait out of the log (the workers are this
@@ -40,12 +40,23 @@ type Config struct {
 	ExpectWorkersMaxWait time.Duration
 	Quiet                bool
 
-	Stdout   io.Writer
 	Terminal report.Terminal // what Stdout is
 	Interval time.Duration   // live view refresh; default 1s
+	// OnlySummary shows no live view, only the final table.
+	OnlySummary bool
 
-	Files  report.Files
 	Logger *slog.Logger
+}
+
+// End is how a test's end is reported (see report.Final).
+type End struct {
+	// Thresholds decide the verdict when there are any.
+	Thresholds []threshold.Threshold
+	Files      report.Files
+	// FailureCode is the exit code of failed requests or script errors in
+	// a test without thresholds (default 1).
+	FailureCode int
+	Stdout      io.Writer
 }
 
 // Run runs the test until it ends or ctx is done (a signal: the test
@@ -67,21 +78,22 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	follow(ctx, cfg, live)
 	_ = live.Close()
-	return Finish(cfg.Master, cfg.Thresholds, cfg.Files, cfg.Stdout)
+	return Finish(cfg.Master, cfg.End)
 }
 
 // Finish ends m's test — it stops it, if it still runs, and waits for the
 // workers' last statistics — and reports it with report.Finish: the final
 // table, the thresholds, the files and the verdict.
-func Finish(m *master.Master, ts []threshold.Threshold, files report.Files, w io.Writer) error {
+func Finish(m *master.Master, e End) error {
 	<-m.Stop()
 	snap := m.Snapshot(time.Now())
 	st := m.Status()
-	meta := report.Meta{UsersPeak: st.UsersPeak, Host: st.Host, Shape: st.ShapeLast}
+	meta := report.Meta{UsersPeak: st.UsersPeak, Host: st.Host, Shape: st.ShapeLast, Aborted: st.Aborted}
 	for _, w := range st.Workers {
 		meta.Workers = append(meta.Workers, report.WorkerInfo{ID: w.ID, State: w.State, Users: w.Users})
 	}
-	return report.Finish(w, report.Final{Snapshot: snap, Meta: meta, Thresholds: ts, Files: files})
+	return report.Finish(e.Stdout, report.Final{Snapshot: snap, Meta: meta, Thresholds: e.Thresholds, Files: e.Files,
+		FailureCode: e.FailureCode})
 }
 
 func waitWorkers(ctx context.Context, cfg Config) error {
@@ -133,6 +145,9 @@ func follow(ctx context.Context, cfg Config, live *report.Live) {
 			if t, crossed := aborting(cfg.Thresholds, snap, elapsed); crossed {
 				cfg.Logger.Warn("threshold crossed: stopping the test (abort_on_fail)", "threshold", t.Expr)
 				return
+			}
+			if cfg.OnlySummary {
+				continue
 			}
 			_ = live.Update(snap, report.Status{
 				State: st.State, Users: st.Users, TargetUsers: st.TargetUsers, Dropped: snap.Dropped,

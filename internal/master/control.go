@@ -115,6 +115,18 @@ func (m *Master) updateStateLocked() {
 		m.state = st
 		m.notifyLocked()
 	}
+	if st == StateRunning && m.opts.ResetStatsAfterRamp && !m.rampReset {
+		m.rampReset = true
+		now := m.opts.Now()
+		m.opts.Logger.Info("every user started: resetting the statistics (--reset-stats)")
+		m.agg.Reset(now)
+		m.agg.Start(now)
+		m.started = now
+		for _, w := range m.workers {
+			w.reset, w.sent = true, nil // the workers drop what they have not sent yet
+		}
+		m.poke()
+	}
 }
 
 // usersLocked is the number of users the live workers report running.
@@ -143,7 +155,7 @@ func (m *Master) Status() Status {
 	defer m.mu.Unlock()
 	m.updateStateLocked()
 	st := Status{State: m.state, TargetUsers: m.target, SpawnRate: m.rate, Host: m.host, Started: m.started,
-		UsersPeak: m.peak, ShapeLast: m.shape.desc}
+		UsersPeak: m.peak, ShapeLast: m.shape.desc, Aborted: m.aborted}
 	if m.open.on {
 		st.ArrivalRate = m.open.rate
 	}

@@ -183,10 +183,33 @@ func (m *Master) ResetStats() {
 	m.mu.Unlock()
 }
 
-// tick runs once a second from Run: history, peak users, and the shape.
+// tick runs once a second from Run: history, peak users, the shape, and
+// the end of a test whose users have all run their iterations.
 func (m *Master) tick(now time.Time) {
 	m.record(now)
 	m.followShape(now, false)
+	if m.iterationsDone() {
+		m.opts.Logger.Info("every user ran its iterations: stopping the test")
+		m.Stop()
+	}
+}
+
+// iterationsDone reports whether a test with --iterations is over: every
+// user was started and has ended after its iterations.
+func (m *Master) iterationsDone() bool {
+	if m.opts.Bundle.GetIterations() <= 0 {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.open.on || m.target == 0 || m.disp.current != m.target || (m.state != StateSpawning && m.state != StateRunning) {
+		return false
+	}
+	done := 0
+	for _, id := range m.liveLocked() {
+		done += m.workers[id].done
+	}
+	return done >= m.target
 }
 
 // untilEnd is how long until the test's run time is over (-1: no end is

@@ -40,6 +40,9 @@ type Options struct {
 	// one per worker index (default 1: no split). Usually the number of
 	// workers expected.
 	DataShares int
+	// ResetStatsAfterRamp clears the statistics once a test's users are
+	// all started (Locust's --reset-stats): the ramp is not measured.
+	ResetStatsAfterRamp bool
 	// Standalone says the workers are this process's own (horde run):
 	// their comings and goings are logged at debug level only.
 	Standalone bool
@@ -75,6 +78,8 @@ type Master struct {
 	shape     shapeState
 	shapePool int           // the open model's pool when the shape gives none
 	stopping  chan struct{} // closed when the stop under way is done
+	aborted   string        // the error that ended the test, if one did
+	rampReset bool          // ResetStatsAfterRamp happened in this test
 }
 
 // workerConn is the master's record of one worker.
@@ -89,6 +94,7 @@ type workerConn struct {
 	missing   bool
 	lastSeen  time.Time
 	users     int
+	done      int // users that ended after their iterations
 	cpu       float64
 	rss       uint64
 	acked     uint64 // last target epoch the worker applied

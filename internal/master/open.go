@@ -93,6 +93,7 @@ func (m *Master) resetTestLocked(now time.Time) {
 	m.agg.Start(now)
 	m.started, m.peak = now, 0
 	m.shape.desc = ""
+	m.aborted, m.rampReset = "", false
 	for _, w := range m.workers {
 		w.reset = true
 	}

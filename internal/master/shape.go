@@ -1,9 +1,11 @@
 package master
 
 import (
+	"errors"
 	"time"
 
 	"github.com/horde-load/horde/internal/scenario"
+	"github.com/horde-load/horde/internal/stats"
 )
 
 // DefaultOpenPool is the pool of users of an open-model test when none is
@@ -66,6 +68,7 @@ func (m *Master) followShape(now time.Time, first bool) {
 	switch {
 	case err != nil:
 		m.opts.Logger.Error("the load shape failed: stopping the test", "err", err)
+		m.abort("the load shape failed: "+err.Error(), err)
 		m.stopShape()
 		return
 	case !ok:
@@ -91,6 +94,20 @@ func (m *Master) followShape(now time.Time, first bool) {
 		rate = 0 // at once
 	}
 	m.setTarget(t.Users, rate)
+}
+
+// abort marks the test as ended by an error, which fails it whatever its
+// thresholds say, and records the error with the script errors.
+func (m *Master) abort(reason string, err error) {
+	tb := ""
+	var t interface{ Traceback() string }
+	if errors.As(err, &t) {
+		tb = t.Traceback()
+	}
+	m.agg.AddData(&stats.DeltaData{Exceptions: map[string]stats.ExceptionGroup{err.Error(): {Count: 1, Traceback: tb}}}, m.opts.Now())
+	m.mu.Lock()
+	m.aborted = reason
+	m.mu.Unlock()
 }
 
 // stopShape ends a shaped test in the background.

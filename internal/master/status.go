@@ -56,9 +56,12 @@ type Status struct {
 	ShapeLast string
 	// UsersPeak is the most users that ran at once in the current test.
 	UsersPeak int
-	Host      string
-	Workers   []WorkerStatus // sorted by ID
-	Started   time.Time      // zero when no test ran yet
+	// Aborted is the error that ended the test early ("" when none did):
+	// such a test failed.
+	Aborted string
+	Host    string
+	Workers []WorkerStatus // sorted by ID
+	Started time.Time      // zero when no test ran yet
 	// RunTime is the test's run-time limit counted from Started (0: none),
 	// so RunTime minus the time since Started is what remains. An edit
 	// that sets a new limit from now moves it.

@@ -169,7 +169,7 @@ func (m *Master) heartbeatFrom(w *workerConn, gen int, h *pb.Heartbeat, now time
 	if w.gen != gen {
 		return
 	}
-	w.lastSeen, w.state, w.users = now, h.State, int(h.Users)
+	w.lastSeen, w.state, w.users, w.done = now, h.State, int(h.Users), int(h.UsersDone)
 	w.cpu, w.rss, w.acked = h.CpuPercent, h.RssBytes, h.TargetEpoch
 	w.cpuBusy = procstat.Busy(h.CpuPercent, int(w.hello.Cores))
 	if w.cpuBusy && !w.cpuWarned {

@@ -34,6 +34,9 @@ type Summary struct {
 	// Shape is the load shape's last description, e.g. "stages: all 3
 	// done" ("" when the test had no stages or shape function).
 	Shape string `json:"shape"`
+	// Aborted says what error ended the test early (a load shape that
+	// raised), "" when nothing did; such a test failed.
+	Aborted string `json:"aborted"`
 }
 
 // Totals is the aggregate over all endpoints.
@@ -96,6 +99,8 @@ type Meta struct {
 	Thresholds []ThresholdResult
 	// Shape is what the load shape last did ("" without one).
 	Shape string
+	// Aborted is the error that ended the test early, if any.
+	Aborted string
 }
 
 // NewSummary builds the summary of a snapshot. Latencies are rounded to
@@ -121,6 +126,7 @@ func NewSummary(snap stats.Snapshot, meta Meta) Summary {
 		Thresholds:        make([]ThresholdResult, 0, len(meta.Thresholds)),
 		DroppedIterations: snap.Dropped,
 		Shape:             meta.Shape,
+		Aborted:           meta.Aborted,
 		Warnings:          append(make([]string, 0, len(snap.Warnings)), snap.Warnings...),
 	}
 	for _, r := range snap.Endpoints {

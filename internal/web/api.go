@@ -194,6 +194,9 @@ func (s *Server) meta(snap stats.Snapshot, st master.Status) report.Meta {
 	if m.Shape == "" {
 		m.Shape = st.ShapeLast
 	}
+	if m.Aborted == "" {
+		m.Aborted = st.Aborted
+	}
 	if m.Workers == nil {
 		m.Workers = make([]report.WorkerInfo, 0, len(st.Workers))
 		for _, w := range st.Workers {

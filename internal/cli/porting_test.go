@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/target"
+	"github.com/horde-load/horde/internal/target/targettest"
+)
+
+// The command-line options ports of Locust runs reach for.
+
+// User classes named after the script run alone, as `locust -f f.py A`.
+func TestUserClassesByName(t *testing.T) {
+	t.Parallel()
+	host, srv := targettest.Start(t, target.Options{})
+	script := writeStar(t, `
+def a(u):
+    u.get("/status/200")
+
+def b(u):
+    u.get("/status/201")
+
+users = [user(name="A", tasks=[a], wait=constant(0.1)), user(name="B", tasks=[b], wait=constant(0.1))]
+`)
+	r := horde(t, nil, "run", script, "B", "-H", host, "--headless", "-u", "3", "-t", "1s")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	c := srv.Counts()
+	if c["GET /status/201"] == 0 || c["GET /status/200"] != 0 {
+		t.Errorf("served %v: want class B's requests only", c)
+	}
+	r = horde(t, nil, "run", script, "C", "-H", host, "--headless")
+	if r.code != exitcode.BadInput || !strings.Contains(r.stderr, `no user class "C" in the script (it has: A, B)`) {
+		t.Errorf("an unknown class: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// --iterations: each user runs N tasks then stops; the test ends when all
+// have, long before -t.
+func TestIterationsEndTheTest(t *testing.T) {
+	t.Parallel()
+	host, srv := targettest.Start(t, target.Options{})
+	script := writeStar(t, `
+def index(u):
+    u.get("/")
+
+users = [user(name="U", tasks=[index])]
+`)
+	out := filepath.Join(t.TempDir(), "s.json")
+	r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "4", "-r", "100", "--iterations", "5", "-t", "60s", "--json", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	s := readSummary(t, out)
+	if s.Totals.Requests != 20 || srv.Counts()["GET /"] != 20 {
+		t.Errorf("horde counted %d requests, the target served %d; want 4 users × 5 iterations = 20", s.Totals.Requests, srv.Counts()["GET /"])
+	}
+	if s.DurationS > 10 {
+		t.Errorf("the test ran %.1f s: it should end when the iterations are done", s.DurationS)
+	}
+	r = horde(t, nil, "run", script, "-H", host, "--headless", "--iterations", "3", "--rate", "10")
+	if r.code != exitcode.BadInput {
+		t.Errorf("--iterations with --rate: exit %d, want 2", r.code)
+	}
+}
+
+// --reset-stats leaves the ramp out of the figures; --only-summary prints
+// no live lines; --exit-code-on-error sets the code of failed requests.
+func TestResetStatsOnlySummaryExitCode(t *testing.T) {
+	t.Parallel()
+	host, _ := targettest.Start(t, target.Options{})
+	// The ramp (4 users at 2/s) takes 1.5 s; requests in its first second
+	// fail.
+	script := writeStar(t, `
+loaded = time.time()
+
+def ok(u):
+    if time.time() - loaded < 1.0:
+        u.get("/status/500", name="ramp only")
+    else:
+        u.get("/delay/20")
+
+users = [user(name="U", tasks=[ok], wait=constant(0.05))]
+`)
+	out := filepath.Join(t.TempDir(), "s.json")
+	r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "4", "-r", "2", "-t", "4s",
+		"--reset-stats", "--only-summary", "--json", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d (the ramp's failures counted?)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := readSummary(t, out)
+	if got := s.endpointCounts()["GET ramp only"]; got != 0 {
+		t.Errorf("%d requests of the ramp in the figures after --reset-stats", got)
+	}
+	if s.DurationS > 3.2 {
+		t.Errorf("the figures cover %.1f s of the 4 s test: the 1.5 s ramp was not left out", s.DurationS)
+	}
+	if strings.Contains(r.stdout, "state=") {
+		t.Errorf("--only-summary printed live lines:\n%s", r.stdout)
+	}
+	if r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "1", "-t", "2s", "--exit-code-on-error", "0"); !strings.Contains(r.stdout, "state=") {
+		t.Errorf("without --only-summary there are live lines to compare with; got:\n%s", r.stdout)
+	}
+	for _, tc := range []struct{ code, want string }{{"0", "0"}, {"4", "4"}} {
+		r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "1", "-t", "1s", "--exit-code-on-error", tc.code)
+		if got := r.code; got != map[string]int{"0": 0, "4": 4}[tc.want] {
+			t.Errorf("--exit-code-on-error %s with failed requests: exit %d", tc.code, got)
+		}
+	}
+}
