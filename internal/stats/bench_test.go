@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -118,5 +119,70 @@ func BenchmarkSnapshot(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		a.Snapshot(t0.Add(time.Hour))
+	}
+}
+
+// hourOfEndpoints returns an Aggregate that received, every second for an
+// hour, a delta of 100 endpoints, and ticked.
+func hourOfEndpoints(b *testing.B, opts AggregateOptions) *Aggregate {
+	b.Helper()
+	c := NewCollector(1)
+	samples := benchSamples()
+	for i := range 10000 {
+		s := samples[i&(len(samples)-1)]
+		s.Name = fmt.Sprint("/endpoint/", i%100)
+		c.Record(s)
+	}
+	d := c.Cut()
+	a := NewAggregate(opts)
+	for i := range 3600 {
+		a.Add(d, t0.Add(time.Duration(i)*time.Second))
+		a.Tick(t0.Add(time.Duration(i)*time.Second), 100)
+	}
+	return a
+}
+
+// BenchmarkSnapshotEndpointHistory is BenchmarkSnapshot with the
+// per-endpoint history kept.
+func BenchmarkSnapshotEndpointHistory(b *testing.B) {
+	a := hourOfEndpoints(b, AggregateOptions{EndpointHistory: true})
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Snapshot(t0.Add(time.Hour))
+	}
+}
+
+// BenchmarkTick measures one tick of 100 endpoints, with and without the
+// per-endpoint history.
+func BenchmarkTick(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprint("endpoint_history=", on), func(b *testing.B) {
+			a := hourOfEndpoints(b, AggregateOptions{EndpointHistory: on})
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				a.Tick(t0.Add(time.Hour+time.Duration(i)*time.Second), 100)
+			}
+		})
+	}
+}
+
+// BenchmarkEndpointHistoryMemory reports the heap an Aggregate holds after
+// an hour of 100 endpoints, with and without the per-endpoint history.
+func BenchmarkEndpointHistoryMemory(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprint("endpoint_history=", on), func(b *testing.B) {
+			var held float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				a := hourOfEndpoints(b, AggregateOptions{EndpointHistory: on})
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				held = float64(after.HeapAlloc) - float64(before.HeapAlloc)
+				runtime.KeepAlive(a)
+			}
+			b.ReportMetric(held/(1<<20), "MiB-held")
+		})
 	}
 }

@@ -1,9 +1,9 @@
 package stats
 
-// histPoint is a HistoryPoint with its sequence number (the order it was
-// appended in) and its wall-clock second.
-type histPoint struct {
-	HistoryPoint
+// histPoint is a point of a history with its sequence number (the order it
+// was appended in) and its wall-clock second.
+type histPoint[P any] struct {
+	p        P
 	seq, sec int64
 }
 
@@ -12,23 +12,25 @@ type histPoint struct {
 // points that leave the ring in an archive that thins itself uniformly.
 // The archive holds exactly the evicted points whose sequence number is a
 // multiple of stride; when it overflows, stride doubles and every other
-// point goes. Point 0, the start of the test, is always kept.
-type history struct {
-	ring       []histPoint // newest points; oldest at head once full
+// point goes. Point 0, the start of the test, is always kept. Two
+// histories with the same capacities fed in the same seconds keep the
+// same seconds.
+type history[P any] struct {
+	ring       []histPoint[P] // newest points; oldest at head once full
 	head       int
 	ringCap    int
-	archive    []histPoint
+	archive    []histPoint[P]
 	archiveCap int
 	stride     int64
 	seq        int64
 }
 
-func newHistory(ringCap, archiveCap int) history {
-	return history{ringCap: max(ringCap, 1), archiveCap: max(archiveCap, 2), stride: 1}
+func newHistory[P any](ringCap, archiveCap int) history[P] {
+	return history[P]{ringCap: max(ringCap, 1), archiveCap: max(archiveCap, 2), stride: 1}
 }
 
 // last returns the newest point, or nil.
-func (h *history) last() *histPoint {
+func (h *history[P]) last() *histPoint[P] {
 	if len(h.ring) == 0 {
 		return nil
 	}
@@ -41,12 +43,12 @@ func (h *history) last() *histPoint {
 
 // add appends p for wall-clock second sec; a second point in the same
 // second replaces the first.
-func (h *history) add(sec int64, p HistoryPoint) {
+func (h *history[P]) add(sec int64, p P) {
 	if l := h.last(); l != nil && l.sec == sec {
-		l.HistoryPoint = p
+		l.p = p
 		return
 	}
-	hp := histPoint{HistoryPoint: p, seq: h.seq, sec: sec}
+	hp := histPoint[P]{p: p, seq: h.seq, sec: sec}
 	h.seq++
 	if len(h.ring) < h.ringCap {
 		h.ring = append(h.ring, hp)
@@ -58,7 +60,7 @@ func (h *history) add(sec int64, p HistoryPoint) {
 	h.toArchive(old)
 }
 
-func (h *history) toArchive(p histPoint) {
+func (h *history[P]) toArchive(p histPoint[P]) {
 	if p.seq%h.stride != 0 {
 		return
 	}
@@ -78,16 +80,16 @@ func (h *history) toArchive(p histPoint) {
 }
 
 // len returns the number of points held.
-func (h *history) len() int { return len(h.archive) + len(h.ring) }
+func (h *history[P]) len() int { return len(h.archive) + len(h.ring) }
 
 // points returns a copy of all points, oldest first.
-func (h *history) points() []HistoryPoint {
-	out := make([]HistoryPoint, 0, h.len())
+func (h *history[P]) points() []P {
+	out := make([]P, 0, h.len())
 	for _, p := range h.archive {
-		out = append(out, p.HistoryPoint)
+		out = append(out, p.p)
 	}
 	for i := range h.ring {
-		out = append(out, h.ring[(h.head+i)%len(h.ring)].HistoryPoint)
+		out = append(out, h.ring[(h.head+i)%len(h.ring)].p)
 	}
 	return out
 }

@@ -71,6 +71,45 @@ type HistoryPoint struct {
 	BytesAvg  float64
 }
 
+// EndpointHistoryPoint is one point of the per-endpoint history that
+// AggregateOptions.EndpointHistory keeps: what Locust's stats-history CSV
+// holds with --csv-full-history. Its points are at the same seconds as
+// Snapshot.History's.
+type EndpointHistoryPoint struct {
+	Time  time.Time
+	Users int
+	// Endpoints has a row per endpoint with requests by Time, sorted by
+	// name, then method. Snapshots share it: it must not be modified.
+	Endpoints []EndpointHistoryRow
+	// Total is the aggregate's row: Method "", Name TotalName.
+	Total EndpointHistoryRow
+}
+
+// EndpointHistoryRow is one endpoint (or the aggregate) at one point of
+// the per-endpoint history.
+type EndpointHistoryRow struct {
+	Method string
+	Name   string
+	// CurrentRPS and CurrentFailPerSec are over the sliding window, as in
+	// Row.
+	CurrentRPS        float64
+	CurrentFailPerSec float64
+	// Quantiles are the latencies (ms) at HistoryQuantiles of the requests
+	// since the tick one window before: Locust's "current" percentiles.
+	// They come from the difference of two copies of the row's
+	// cumulative histogram, so they are within MaxRelativeError; they are
+	// 0 when the window had no request.
+	Quantiles [11]float64
+	// The rest is cumulative: counts, latency (ms) and response size.
+	Requests int64
+	Failures int64
+	Median   float64
+	Avg      float64
+	Min      float64
+	Max      float64
+	BytesAvg float64
+}
+
 // HistoryQuantiles are the quantiles of HistoryPoint.Quantiles: the
 // percentile columns of Locust's CSV files.
 func HistoryQuantiles() [11]float64 {
@@ -87,6 +126,8 @@ type Snapshot struct {
 	Errors     []ErrorRow
 	Exceptions []ExceptionRow
 	History    []HistoryPoint
+	// EndpointHistory is nil unless AggregateOptions.EndpointHistory.
+	EndpointHistory []EndpointHistoryPoint
 	// Warnings are the one-time warnings given so far (e.g. the cap on
 	// endpoint names was reached), oldest first.
 	Warnings []string

@@ -7,8 +7,9 @@ import (
 )
 
 // Tick appends a history point for now: the current users, the window's
-// rates and percentiles, and the cumulative counts. Several ticks in one
-// wall-clock second leave one point, the last.
+// rates and percentiles, and the cumulative counts; with
+// AggregateOptions.EndpointHistory, a per-endpoint point too. Several
+// ticks in one wall-clock second leave one point, the last.
 func (a *Aggregate) Tick(now time.Time, users int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -35,6 +36,9 @@ func (a *Aggregate) Tick(now time.Time, users int) {
 		Quantiles:         qs,
 		BytesAvg:          a.total.BytesAvg(),
 	})
+	if a.opts.EndpointHistory {
+		a.tickEndpoints(now, users)
+	}
 }
 
 // windowPercentiles merges the per-second histograms of the window, the
@@ -71,6 +75,9 @@ func (a *Aggregate) Snapshot(now time.Time) Snapshot {
 		History:    a.hist.points(),
 		Warnings:   slices.Clone(a.warning),
 		Dropped:    a.dropped,
+	}
+	if a.opts.EndpointHistory {
+		s.EndpointHistory = a.epHist.points()
 	}
 	for k, ep := range a.endpoints {
 		s.Endpoints = append(s.Endpoints, a.row(k, ep, now, elapsed))
