@@ -6,17 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/horde-load/horde/internal/stats"
 )
 
-// The CSV files follow Locust 2.x (--csv PREFIX) column for column, so
-// scripts and dashboards written for Locust read them unchanged. Two
-// deliberate differences: latencies are written in ms with up to three
-// decimals (µs precision) where Locust rounds percentiles to two significant
-// digits, and lines end in \n rather than Python's \r\n.
+// The CSV files follow Locust 2.x (--csv PREFIX, --csv-full-history) column
+// for column and cell type for cell type, so scripts and dashboards written
+// for Locust read them unchanged: where Locust writes an integer (counts,
+// percentiles, the median, timestamps) horde writes one, and where it
+// writes a float horde writes a decimal number. Horde's figures are its own
+// — percentiles from its histograms rounded to the nearest ms, not Locust's
+// two significant digits — and the summary JSON keeps them unrounded (µs).
+// One deliberate difference: lines end in \n rather than Python's \r\n.
 
 // csvQuantiles are the percentile columns of Locust's CSV files.
 func csvQuantiles() [11]float64 { return stats.HistoryQuantiles() }
@@ -26,8 +31,8 @@ func csvQuantileHeaders() [11]string {
 	return [...]string{"50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"}
 }
 
-// notAvailable fills a cell with no value, as Locust does for the
-// percentiles of a row with no requests.
+// notAvailable fills the percentile cells of a row with no requests, as
+// Locust does (its other cells are 0 then).
 const notAvailable = "N/A"
 
 // CSV file suffixes appended to the --csv prefix.
@@ -58,16 +63,29 @@ func historyCSVHeader() []string {
 		"Total Average Content Size")
 }
 
+// CSVOptions are the choices of WriteCSV.
+type CSVOptions struct {
+	// FullHistory writes a row per endpoint and second in the history
+	// file, as Locust's --csv-full-history does (WriteFullHistoryCSV);
+	// the snapshot must come from an Aggregate that kept them
+	// (stats.AggregateOptions.EndpointHistory).
+	FullHistory bool
+}
+
 // WriteCSV writes Locust's four files PREFIX_stats.csv,
 // PREFIX_stats_history.csv, PREFIX_failures.csv and PREFIX_exceptions.csv.
 // It writes every file it can and returns all the errors met.
-func WriteCSV(prefix string, snap stats.Snapshot) error {
+func WriteCSV(prefix string, snap stats.Snapshot, opts CSVOptions) error {
+	history := WriteHistoryCSV
+	if opts.FullHistory {
+		history = WriteFullHistoryCSV
+	}
 	files := []struct {
 		suffix string
 		write  func(io.Writer, stats.Snapshot) error
 	}{
 		{StatsCSVSuffix, WriteStatsCSV},
-		{HistoryCSVSuffix, WriteHistoryCSV},
+		{HistoryCSVSuffix, history},
 		{FailuresCSVSuffix, WriteFailuresCSV},
 		{ExceptionsCSVSuffix, WriteExceptionsCSV},
 	}
@@ -112,63 +130,132 @@ func WriteStatsCSV(w io.Writer, snap stats.Snapshot) error {
 }
 
 func statsCSVRow(r stats.Row) []string {
+	lat := r.Latency
 	row := []string{
 		r.Method, r.Name, fmtCount(r.Requests), fmtCount(r.Failures),
-		fmtMsCSV(r.Latency.P50), fmtMsCSV(r.Latency.Avg), fmtMsCSV(r.Latency.Min), fmtMsCSV(r.Latency.Max),
+		medianCell(r.Requests, lat.P50, lat.Min, lat.Max), fmtMsCSV(lat.Avg), fmtMsCSV(lat.Min), fmtMsCSV(lat.Max),
 		fmtDecimal(r.BytesAvg, 2), fmtDecimal(r.RPS, 3), fmtDecimal(failPerSec(r), 3),
 	}
-	for _, q := range csvQuantiles() {
-		if r.Requests == 0 {
-			row = append(row, notAvailable)
-			continue
+	var qs [11]float64
+	for i, q := range csvQuantiles() {
+		if r.Requests > 0 {
+			qs[i] = quantile(r, q)
 		}
-		row = append(row, fmtMsCSV(quantile(r, q)))
 	}
-	return row
+	return append(row, percentileCells(r.Requests, qs)...)
+}
+
+// percentileCells are the percentile columns: whole milliseconds, or N/A
+// for a row with no requests, as Locust writes them.
+func percentileCells(requests int64, qs [11]float64) []string {
+	out := make([]string, len(qs))
+	for i, v := range qs {
+		if requests == 0 {
+			out[i] = notAvailable
+		} else {
+			out[i] = fmtMsInt(v)
+		}
+	}
+	return out
+}
+
+// medianCell is the median column as Locust writes it: whole
+// milliseconds, kept within the row's exact min and max (then written
+// as they are), and 0 for a row with no requests.
+func medianCell(requests int64, p50, lo, hi float64) string {
+	m := math.Round(finite(p50))
+	switch {
+	case requests == 0:
+		return "0"
+	case m > hi:
+		return fmtMsCSV(hi)
+	case m < lo:
+		return fmtMsCSV(lo)
+	}
+	return fmtMsInt(m)
 }
 
 // failPerSec is the failure rate over the same period as Row.RPS.
 func failPerSec(r stats.Row) float64 { return finite(r.RPS) * ratio(r.Failures, r.Requests) }
 
 // WriteHistoryCSV writes the aggregate over time in Locust's
-// _stats_history.csv layout (Locust's default: aggregated rows only).
-// A stats.HistoryPoint holds the sliding-window p50, p95 and p99 and the
-// cumulative counts and cumulative percentiles, as Locust writes by default.
+// _stats_history.csv layout (Locust's default: aggregated rows only), one
+// row per second (thinned in long tests, see stats.AggregateOptions):
+// current rates, cumulative counts, cumulative percentiles — Locust writes
+// the cumulative ones without --csv-full-history — and cumulative latency.
 func WriteHistoryCSV(w io.Writer, snap stats.Snapshot) error {
 	rows := [][]string{historyCSVHeader()}
 	for _, h := range snap.History {
-		row := []string{
-			strconv.FormatInt(h.Time.Unix(), 10), strconv.Itoa(h.Users), "", "Aggregated",
-			fmtDecimal(h.CurrentRPS, 3), fmtDecimal(h.CurrentFailPerSec, 3),
-		}
-		for _, v := range h.Quantiles {
-			row = append(row, historyCell(h, fmtMsCSV(v)))
-		}
-		row = append(row, fmtCount(h.Requests), fmtCount(h.Failures),
-			historyCell(h, fmtMsCSV(h.Total.P50)), historyCell(h, fmtMsCSV(h.Total.Avg)),
-			historyCell(h, fmtMsCSV(h.Total.Min)), historyCell(h, fmtMsCSV(h.Total.Max)),
-			fmtBytes(h.BytesAvg))
-		rows = append(rows, row)
+		rows = append(rows, historyCSVRow(h.Time, h.Users, stats.EndpointHistoryRow{
+			Name: "Aggregated", CurrentRPS: h.CurrentRPS, CurrentFailPerSec: h.CurrentFailPerSec,
+			Quantiles: h.Quantiles, Requests: h.Requests, Failures: h.Failures,
+			Median: h.Total.P50, Avg: h.Total.Avg, Min: h.Total.Min, Max: h.Total.Max, BytesAvg: h.BytesAvg,
+		}))
 	}
 	return writeCSVRows(w, rows)
 }
 
-// historyCell is v, or N/A before the first request (as Locust writes).
-func historyCell(h stats.HistoryPoint, v string) string {
-	if h.Requests == 0 {
-		return notAvailable
+// WriteFullHistoryCSV writes the history file of Locust's
+// --csv-full-history: at each point, a row per endpoint (sorted by name,
+// then method) and then the Aggregated row, every one with its
+// percentiles over the sliding window, as Locust's "current" values.
+// It needs a snapshot with Snapshot.EndpointHistory.
+func WriteFullHistoryCSV(w io.Writer, snap stats.Snapshot) error {
+	if len(snap.History) > 0 && len(snap.EndpointHistory) == 0 {
+		return errors.New("report: no per-endpoint history to write: the statistics were kept without it " +
+			"(stats.AggregateOptions.EndpointHistory)")
 	}
-	return v
+	rows := [][]string{historyCSVHeader()}
+	for _, p := range snap.EndpointHistory {
+		for _, r := range p.Endpoints {
+			rows = append(rows, historyCSVRow(p.Time, p.Users, r))
+		}
+		total := p.Total
+		total.Method, total.Name = "", "Aggregated"
+		rows = append(rows, historyCSVRow(p.Time, p.Users, total))
+	}
+	return writeCSVRows(w, rows)
 }
+
+// historyCSVRow is one row of the history file. Before the first request
+// the percentiles are N/A and the other figures 0, as in Locust; rates
+// have Locust's six decimals.
+func historyCSVRow(t time.Time, users int, r stats.EndpointHistoryRow) []string {
+	row := []string{
+		strconv.FormatInt(t.Unix(), 10), strconv.Itoa(users), r.Method, r.Name,
+		fmtRate6(r.CurrentRPS), fmtRate6(r.CurrentFailPerSec),
+	}
+	row = append(row, percentileCells(r.Requests, r.Quantiles)...)
+	return append(row, fmtCount(r.Requests), fmtCount(r.Failures),
+		medianCell(r.Requests, r.Median, r.Min, r.Max), fmtMsCSV(r.Avg),
+		fmtMsCSV(r.Min), fmtMsCSV(r.Max), fmtDecimal(r.BytesAvg, 2))
+}
+
+// fmtMsInt formats milliseconds as a whole number, for the cells where
+// Locust writes integers.
+func fmtMsInt(v float64) string { return fmtDecimal(math.Round(finite(v)), 0) }
+
+// fmtRate6 formats a rate as Locust's history file does ("%2f"): six
+// decimals.
+func fmtRate6(v float64) string { return strconv.FormatFloat(finite(v), 'f', 6, 64) }
 
 // WriteFailuresCSV writes failed requests grouped by error, in Locust's
-// _failures.csv layout.
+// _failures.csv layout, with the first and last time each was seen (UTC,
+// to the second, as Locust 2.44+ writes them).
 func WriteFailuresCSV(w io.Writer, snap stats.Snapshot) error {
-	rows := [][]string{{"Method", "Name", "Error", "Occurrences"}}
+	rows := [][]string{{"Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"}}
 	for _, e := range snap.Errors {
-		rows = append(rows, []string{e.Method, e.Name, e.Error, fmtCount(e.Count)})
+		rows = append(rows, []string{e.Method, e.Name, e.Error, fmtCount(e.Count), fmtSeen(e.FirstSeen), fmtSeen(e.LastSeen)})
 	}
 	return writeCSVRows(w, rows)
+}
+
+// fmtSeen formats a time as Locust's failures file does, or "" for none.
+func fmtSeen(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
 // WriteExceptionsCSV writes script errors in Locust's _exceptions.csv
