@@ -112,3 +112,138 @@ users = [user(name="U", tasks=[ok], wait=constant(0.05))]
 		}
 	}
 }
+
+// runCounts runs script headless with args and returns what horde counted
+// per endpoint and what the target served.
+func runCounts(t *testing.T, body string, args ...string) (map[string]int64, map[string]int64, summary) {
+	t.Helper()
+	host, srv := targettest.Start(t, target.Options{})
+	script := writeStar(t, body)
+	out := filepath.Join(t.TempDir(), "s.json")
+	r := horde(t, nil, append([]string{"run", script, "-H", host, "--headless", "--json", out}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := readSummary(t, out)
+	return s.endpointCounts(), srv.Counts(), s
+}
+
+// Nested task sets with interrupt(), as Locust's TaskSet: a user enters
+// the set, runs its tasks in order, leaves it at interrupt(), enters it
+// again; the set's on_start and on_stop run each time.
+func TestTaskSetsAndInterrupt(t *testing.T) {
+	t.Parallel()
+	got, served, _ := runCounts(t, `
+def a(u):
+    u.get("/status/200?a")
+
+def b(u):
+    u.get("/status/200?b")
+
+def leave(u):
+    u.interrupt()
+
+def enter(u):
+    u.get("/echo?enter")
+
+def exit(u):
+    u.get("/echo?exit")
+
+inner = taskset(tasks=sequence([b, leave]), name="inner")
+outer = taskset(tasks=sequence([a, inner, leave]), on_start=enter, on_stop=exit, name="outer")
+
+users = [user(name="U", tasks=[outer])]
+`, "-u", "2", "-r", "100", "--iterations", "8", "-t", "30s")
+	// Per user, 8 tasks: a b leave(inner) leave(outer) | a b leave leave.
+	want := map[string]int64{"GET /status/200?a": 4, "GET /status/200?b": 4, "GET /echo?enter": 4, "GET /echo?exit": 4}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: horde counted %d, want %d (all %v)", k, got[k], n, got)
+		}
+	}
+	if served["GET /status/200"] != 8 || served["GET /echo"] != 8 {
+		t.Errorf("the target served %v", served)
+	}
+}
+
+// A Markov task set walks its transitions from the first task.
+func TestMarkovTaskSet(t *testing.T) {
+	t.Parallel()
+	got, _, _ := runCounts(t, `
+def a(u):
+    u.get("/status/200?a")
+
+def b(u):
+    u.get("/status/200?b")
+
+def c(u):
+    u.get("/status/200?c")
+
+m = markov(transitions={a: [b], b: {c: 1}, c: [(a, 1)]})
+users = [user(name="U", tasks=[m])]
+`, "-u", "1", "--iterations", "7", "-t", "30s")
+	if got["GET /status/200?a"] != 3 || got["GET /status/200?b"] != 2 || got["GET /status/200?c"] != 2 {
+		t.Errorf("counts %v: want a 3, b 2, c 2 (a b c a b c a)", got)
+	}
+}
+
+// wait= takes a function of the user (Locust's wait_time method).
+func TestWaitFunction(t *testing.T) {
+	t.Parallel()
+	got, _, _ := runCounts(t, `
+def index(u):
+    u.get("/")
+
+def pace(u):
+    return 0.25
+
+users = [user(name="U", tasks=[index], wait=pace)]
+`, "-u", "1", "-t", "2s")
+	if n := got["GET /"]; n < 5 || n > 12 {
+		t.Errorf("%d requests in 2 s with a 0.25 s wait: the wait function was not used", n)
+	}
+}
+
+// u.transaction times a group of requests as one row of its own, failed
+// when a request in it failed.
+func TestTransactions(t *testing.T) {
+	t.Parallel()
+	host, _ := targettest.Start(t, target.Options{})
+	script := writeStar(t, `
+def checkout(u):
+    u.get("/delay/30")
+    u.get("/status/503")
+
+def buy(u):
+    u.transaction("checkout", checkout)
+    u.transaction("browse", lambda u: u.get("/delay/10"))
+
+users = [user(name="U", tasks=[buy])]
+`)
+	out := filepath.Join(t.TempDir(), "s.json")
+	r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "1", "--iterations", "3", "-t", "30s", "--json", out)
+	if r.code != exitcode.Failed {
+		t.Fatalf("exit %d, want 1 (a failed request)\n%s", r.code, r.stderr)
+	}
+	s := readSummary(t, out)
+	var checkout, browse bool
+	for _, e := range s.Endpoints {
+		switch {
+		case e.Method == "TRANSACTION" && e.Name == "checkout":
+			checkout = e.Requests == 3 && e.Failures == 3 && e.Latency["min"] >= 30
+		case e.Method == "TRANSACTION" && e.Name == "browse":
+			browse = e.Requests == 3 && e.Failures == 0 && e.Latency["min"] >= 10
+		}
+	}
+	if !checkout || !browse {
+		t.Errorf("transaction rows wrong: %+v", s.Endpoints)
+	}
+	if c := s.endpointCounts(); c["GET /delay/30"] != 3 || c["GET /status/503"] != 3 {
+		t.Errorf("the requests inside are rows too: %v", c)
+	}
+	for _, e := range s.Errors {
+		if e.Method == "TRANSACTION" && e.Error != "1 request failed" {
+			t.Errorf("transaction error %q, want %q", e.Error, "1 request failed")
+		}
+	}
+}

@@ -13,21 +13,22 @@ type outcome int
 
 const (
 	goOn        outcome = iota // the next task, after a wait
+	goOnNow                    // the next task at once (a set left with reschedule)
 	stopUser                   // the user ends (stop_user(), or cancelled)
 	leaveSet                   // interrupt(): the task set ends, its parent waits
 	leaveSetNow                // interrupt(reschedule=True): the parent goes on at once
 )
 
 // runTask runs t — its function, or the task set it is — and returns what
-// follows: goOn, stopUser, or (from a set interrupted with reschedule)
-// leaveSetNow, which asks the caller not to wait before its next task.
+// follows: goOn, goOnNow (after a set left with reschedule: no wait),
+// stopUser, or, from a task inside a set, leaveSet or leaveSetNow.
 func (u *user) runTask(soft, hard context.Context, t *scenario.Task) outcome {
 	if t.Set != nil {
 		return u.runSet(soft, hard, t.Set)
 	}
 	u.vu.Iteration++
 	o := u.invoke(hard, t.Fn)
-	if o == goOn && u.iterations > 0 && u.vu.Iteration >= u.iterations {
+	if o != stopUser && u.iterations > 0 && u.vu.Iteration >= u.iterations {
 		u.ranAll = true
 		return stopUser // its iterations are done
 	}
@@ -76,10 +77,10 @@ func (u *user) runSet(soft, hard context.Context, set *scenario.TaskSet) outcome
 		if w == nil {
 			w = u.class.Wait
 		}
-		if w == nil || o == leaveSetNow {
+		if w == nil || o == goOnNow {
 			continue
 		}
-		d := w.Next(time.Since(start), u.vu.Rand)
+		d := u.waitFor(hard, w, time.Since(start))
 		if d <= 0 {
 			continue
 		}
@@ -101,7 +102,7 @@ func (u *user) runSet(soft, hard context.Context, set *scenario.TaskSet) outcome
 // at once or after a wait.
 func ofParent(o outcome) outcome {
 	if o == leaveSetNow {
-		return leaveSetNow
+		return goOnNow
 	}
 	return goOn
 }
@@ -122,6 +123,24 @@ func (u *user) setHook(hard context.Context, fn scenario.Func) {
 		defer cancel()
 	}
 	u.invoke(ctx, fn)
+}
+
+// waitFor is how long the user waits after a task that took taskDur: the
+// wait's answer, or the script's for a wait function of the user (whose
+// error is a script error, and no wait).
+func (u *user) waitFor(ctx context.Context, w scenario.Wait, taskDur time.Duration) time.Duration {
+	uw, ok := w.(scenario.UserWait)
+	if !ok {
+		return w.Next(taskDur, u.vu.Rand)
+	}
+	d, err := uw.NextFor(ctx, u.vu, taskDur)
+	if err != nil {
+		if ctx.Err() == nil {
+			u.record(err)
+		}
+		return 0
+	}
+	return d
 }
 
 // pickWeighted draws a task by weight; intn is the user's random source.
@@ -178,11 +197,16 @@ func (u *user) invoke(ctx context.Context, fn scenario.Func) outcome {
 		}
 		return leaveSet
 	}
+	u.record(err)
+	return goOn
+}
+
+// record records a script error with its traceback.
+func (u *user) record(err error) {
 	tb := ""
 	var t interface{ Traceback() string }
 	if errors.As(err, &t) {
 		tb = t.Traceback()
 	}
 	u.vu.Rec.Exception(err.Error(), tb)
-	return goOn
 }

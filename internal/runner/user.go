@@ -124,10 +124,10 @@ func (u *user) run(soft, hard context.Context) (parked bool) {
 		if o == stopUser {
 			break
 		}
-		if c.Wait == nil || o == leaveSetNow {
+		if c.Wait == nil || o == goOnNow {
 			continue
 		}
-		d := c.Wait.Next(time.Since(start), u.vu.Rand)
+		d := u.waitFor(hard, c.Wait, time.Since(start))
 		if d <= 0 {
 			continue
 		}

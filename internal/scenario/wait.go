@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -8,6 +9,14 @@ import (
 
 // ErrStopUser ends the user that returns it, as Locust's StopUser does.
 var ErrStopUser = errors.New("stop user")
+
+// UserWait is a Wait that asks the user how long to wait: a script's own
+// function of the user (Locust's wait_time method). The runner calls
+// NextFor instead of Next; an error is a script error, and no wait.
+type UserWait interface {
+	Wait
+	NextFor(ctx context.Context, vu *VU, taskDur time.Duration) (time.Duration, error)
+}
 
 // Between waits a uniformly random time in [Min, Max].
 type Between struct{ Min, Max time.Duration }

@@ -208,7 +208,7 @@ func TestLoadErrors(t *testing.T) {
 		{"wrong type to user()", task + "users = user(name=1, tasks=[a])\n", `main.star:2:13: user: for parameter "name": got int, want string`},
 		{"unknown kwarg", task + "users = user(name='U', tasks=[a], wait_time=1)\n", "unexpected keyword argument \"wait_time\""},
 		{"hook not callable", task + "users = user(name='U', tasks=[a], on_start='x')\n", "on_start must be a function, got string"},
-		{"bad wait", task + "users = user(name='U', tasks=[a], wait=5)\n", "wait must be between(), constant(), constant_pacing() or constant_throughput(), got int"},
+		{"bad wait", task + "users = user(name='U', tasks=[a], wait=5)\n", "wait must be between(), constant(), constant_pacing(), constant_throughput() or a function of the user returning seconds, got int"},
 		{"bad host", task + "users = user(name='U', tasks=[a], host=1)\n", "host must be a string, got int"},
 		{"between reversed", task + "w = between(9, 5)\n", "main.star:2:12: between: max_s (5) is less than min_s (9)"},
 		{"between negative", task + "w = between(-1, 5)\n", "between: min_s must be a number of seconds >= 0, got -1"},

@@ -72,6 +72,8 @@ func newLoader(o Options, read func(string) ([]byte, error), display func(string
 		"user":                starlark.NewBuiltin("user", l.user),
 		"task":                starlark.NewBuiltin("task", l.task),
 		"sequence":            starlark.NewBuiltin("sequence", l.sequence),
+		"taskset":             starlark.NewBuiltin("taskset", l.taskset),
+		"markov":              starlark.NewBuiltin("markov", l.markov),
 		"between":             starlark.NewBuiltin("between", between),
 		"constant":            starlark.NewBuiltin("constant", constant),
 		"constant_pacing":     starlark.NewBuiltin("constant_pacing", constantPacing),

@@ -205,6 +205,8 @@ func sameValue(a, b starlark.Value) bool {
 		return ok && a == bb
 	case *taskValue:
 		return a == b
+	case *tasksetValue:
+		return a == b
 	}
 	return false
 }

@@ -80,17 +80,13 @@ func (l *loader) buildUser(a *userArgs) (*userValue, error) {
 	}
 	uc.Sequential = seq
 	for _, t := range specs {
-		name := t.name
-		if name == "" {
-			name = t.fn.Name()
-		}
 		tags := slices.Clone(t.tags)
 		for _, tag := range userTags {
 			if !slices.Contains(tags, tag) {
 				tags = append(tags, tag)
 			}
 		}
-		uc.Tasks = append(uc.Tasks, scenario.Task{Name: name, Weight: t.weight, Tags: tags, Fn: l.eng.wrap(t.fn)})
+		uc.Tasks = append(uc.Tasks, t.scenarioTask(l.eng, tags))
 		uv.held = append(uv.held, t.fn)
 	}
 	if uc.OnStart, err = l.hook("on_start", a.onStart, uv); err != nil {
@@ -99,12 +95,11 @@ func (l *loader) buildUser(a *userArgs) (*userValue, error) {
 	if uc.OnStop, err = l.hook("on_stop", a.onStop, uv); err != nil {
 		return nil, err
 	}
-	switch w := a.wait.(type) {
-	case *waitValue:
-		uc.Wait = w.w
-	case starlark.NoneType:
-	default:
-		return nil, fmt.Errorf("wait must be between(), constant(), constant_pacing() or constant_throughput(), got %s", a.wait.Type())
+	if uc.Wait, err = l.waitOf(a.wait); err != nil {
+		return nil, err
+	}
+	if fn, ok := a.wait.(starlark.Callable); ok {
+		uv.held = append(uv.held, fn)
 	}
 	if !isNone(a.host) {
 		h, ok := starlark.AsString(a.host)

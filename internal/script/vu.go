@@ -46,6 +46,8 @@ func newEngine(o Options) *engine {
 	}
 	e.methods["sleep"] = starlark.NewBuiltin("sleep", userSleep)
 	e.methods["set_cookie"] = starlark.NewBuiltin("set_cookie", userSetCookie)
+	e.methods["interrupt"] = starlark.NewBuiltin("interrupt", userInterrupt)
+	e.methods["transaction"] = starlark.NewBuiltin("transaction", userTransaction)
 	e.methods["clear_cookies"] = starlark.NewBuiltin("clear_cookies", userClearCookies)
 	e.respFns = map[string]*starlark.Builtin{
 		"json":    starlark.NewBuiltin("json", respJSON),
@@ -89,6 +91,7 @@ type vuState struct {
 	pending *response // the last response, recorded at the next request or return
 	prefix  string    // print() prefix
 	session session   // u.headers, u.auth, u.verify
+	failed  int       // failed requests recorded so far (for transactions)
 
 	mu        sync.Mutex      // guards what follows against the ctx watcher
 	running   context.Context // the context of the call running, if any
@@ -144,20 +147,26 @@ func (st *vuState) print(_ *starlark.Thread, msg string) {
 // user calls with the same context all its life, so the context is
 // watched once, not per call.
 func (st *vuState) call(ctx context.Context, fn starlark.Callable) error {
+	_, err := st.eval(ctx, fn)
+	return err
+}
+
+// eval is call, returning what fn returned.
+func (st *vuState) eval(ctx context.Context, fn starlark.Callable) (starlark.Value, error) {
 	if err := ctx.Err(); err != nil {
-		return stopped(err)
+		return nil, stopped(err)
 	}
 	st.ctx = ctx
 	watched := ctx.Done() != nil
 	if watched {
 		st.arm(ctx)
 	}
-	_, err := starlark.Call(st.th, fn, st.args, nil)
+	v, err := starlark.Call(st.th, fn, st.args, nil)
 	st.flush()
 	if watched {
 		st.disarm()
 	}
-	return st.result(ctx, err)
+	return v, st.result(ctx, err)
 }
 
 // arm marks a call under ctx as running, clearing a cancel left by an
@@ -206,6 +215,10 @@ func (st *vuState) result(ctx context.Context, err error) error {
 	if errors.Is(err, scenario.ErrStopUser) {
 		return scenario.ErrStopUser
 	}
+	var intr scenario.Interrupt
+	if errors.As(err, &intr) {
+		return intr
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		return stopped(cerr)
 	}
@@ -228,6 +241,9 @@ func (st *vuState) flush() {
 	}
 	st.pending = nil
 	p.state = respRecorded
+	if p.reason != "" {
+		st.failed++
+	}
 	if st.vu.Rec == nil {
 		return
 	}

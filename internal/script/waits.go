@@ -1,8 +1,11 @@
 package script
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -86,4 +89,55 @@ func constantThroughput(_ *starlark.Thread, _ *starlark.Builtin, args starlark.T
 		return nil, fmt.Errorf("constant_throughput: n must be a number of tasks per second > 0, got %v", float64(n))
 	}
 	return &waitValue{w: scenario.ConstantThroughput(float64(n)), desc: fmt.Sprintf("constant_throughput(%v)", float64(n))}, nil
+}
+
+// waitOf reads user(wait=...) and taskset(wait=...): a built-in wait, a
+// function of the user returning seconds (Locust's wait_time method), or
+// None.
+func (l *loader) waitOf(v starlark.Value) (scenario.Wait, error) {
+	switch w := v.(type) {
+	case *waitValue:
+		return w.w, nil
+	case starlark.NoneType:
+		return nil, nil
+	case starlark.Callable:
+		if _, isTask := w.(*tasksetValue); isTask {
+			break
+		}
+		if err := checkArity("wait", w); err != nil {
+			return nil, err
+		}
+		return &funcWait{eng: l.eng, fn: w}, nil
+	}
+	return nil, fmt.Errorf("wait must be between(), constant(), constant_pacing(), constant_throughput() "+
+		"or a function of the user returning seconds, got %s", v.Type())
+}
+
+// funcWait is a wait the script computes: fn(u) returns the seconds to
+// wait after each task.
+type funcWait struct {
+	eng *engine
+	fn  starlark.Callable
+}
+
+var _ scenario.UserWait = (*funcWait)(nil)
+
+// Next is never used: the runner asks NextFor.
+func (w *funcWait) Next(time.Duration, *rand.Rand) time.Duration { return 0 }
+
+// NextFor calls fn(u) on the user's thread.
+func (w *funcWait) NextFor(ctx context.Context, vu *scenario.VU, _ time.Duration) (time.Duration, error) {
+	st, err := w.eng.state(vu)
+	if err != nil {
+		return 0, err
+	}
+	v, err := st.eval(ctx, w.fn)
+	if err != nil {
+		return 0, err
+	}
+	var s number
+	if err := s.Unpack(v); err != nil || !(s >= 0) || math.IsInf(float64(s), 0) {
+		return 0, fmt.Errorf("wait function %s must return a number of seconds >= 0, got %s", w.fn.Name(), v)
+	}
+	return s.duration(), nil
 }
