@@ -9,6 +9,7 @@ import (
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/headless"
 	"github.com/horde-load/horde/internal/master"
+	"github.com/horde-load/horde/internal/stats"
 	"github.com/horde-load/horde/internal/timespan"
 )
 
@@ -69,7 +70,8 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 		return err
 	}
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
-		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing, DataShares: max(mf.expectWorkers, 1), ResetStatsAfterRamp: f.resetStats})
+		HeartbeatInterval: cf.heartbeat, MissingTimeout: cf.missing, DataShares: max(mf.expectWorkers, 1), ResetStatsAfterRamp: f.resetStats,
+		Aggregate: stats.AggregateOptions{EndpointHistory: f.csvFull}})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}

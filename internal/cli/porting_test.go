@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -245,5 +247,98 @@ users = [user(name="U", tasks=[buy])]
 		if e.Method == "TRANSACTION" && e.Error != "1 request failed" {
 			t.Errorf("transaction error %q, want %q", e.Error, "1 request failed")
 		}
+	}
+}
+
+// A shape runs other user classes per stage, reads the users running now
+// and keeps state between calls (Locust's LoadTestShape with
+// user_classes and get_current_user_count()).
+func TestShapeStagesUserClasses(t *testing.T) {
+	t.Parallel()
+	host, srv := targettest.Start(t, target.Options{})
+	script := writeStar(t, `
+loaded = time.time()
+
+def a(u):
+    u.get("/status/200?a", name="A %d" % int((time.time() - loaded) * 10))
+
+def b(u):
+    u.get("/status/201?b", name="B %d" % int((time.time() - loaded) * 10))
+
+A = user(name="A", tasks=[a], wait=constant(0.1))
+B = user(name="B", tasks=[b], wait=constant(0.1))
+users = [A, B]
+
+def shape(t, s):
+    stage = s.state.get("stage", 0)
+    if stage == 0 and s.users == 3:
+        s.state["stage"] = 1          # every A is up: on to B
+        s.state["since"] = t
+    if stage == 1 and t - s.state["since"] >= 2:
+        return None
+    if s.state.get("stage", 0) == 0:
+        return (3, 100, [A])
+    return (3, 100, ["B"])
+`)
+	out := filepath.Join(t.TempDir(), "s.json")
+	r := horde(t, nil, "run", script, "-H", host, "--headless", "-t", "60s", "--json", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	c := srv.Counts()
+	if c["GET /status/200"] == 0 || c["GET /status/201"] == 0 {
+		t.Fatalf("served %v: want both stages' classes", c)
+	}
+	s := readSummary(t, out)
+	if s.DurationS > 10 || s.UsersPeak > 6 {
+		t.Errorf("the test ran %.1f s with a peak of %d users", s.DurationS, s.UsersPeak)
+	}
+	// Rows are named by the tenth of a second they ran in: A's all come
+	// before B's (give or take the stage change itself).
+	lastA, firstB := -1, 1<<30
+	for _, e := range s.Endpoints {
+		var at int
+		if _, err := fmt.Sscanf(e.Name[2:], "%d", &at); err != nil {
+			t.Fatalf("row %q", e.Name)
+		}
+		if e.Name[0] == 'A' {
+			lastA = max(lastA, at)
+		} else {
+			firstB = min(firstB, at)
+		}
+	}
+	if lastA < 0 || firstB == 1<<30 || lastA > firstB+3 {
+		t.Errorf("A ran until %.1f s, B from %.1f s: the stages' classes were not applied", float64(lastA)/10, float64(firstB)/10)
+	}
+}
+
+// --csv-full-history writes a history row per endpoint and second.
+func TestCSVFullHistory(t *testing.T) {
+	t.Parallel()
+	host, _ := targettest.Start(t, target.Options{})
+	script := writeStar(t, `
+def a(u):
+    u.get("/status/200")
+    u.get("/status/201")
+
+users = [user(name="U", tasks=[a], wait=constant(0.1))]
+`)
+	prefix := filepath.Join(t.TempDir(), "run")
+	r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "2", "-t", "3s", "--csv", prefix, "--csv-full-history")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(prefix + "_stats_history.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, row := range []string{",GET,/status/200,", ",GET,/status/201,", ",,Aggregated,"} {
+		if strings.Count(text, row) < 2 {
+			t.Errorf("fewer than 2 history rows with %q:\n%s", row, text)
+		}
+	}
+	if r := horde(t, nil, "run", script, "-H", host, "--headless", "--csv-full-history"); r.code != exitcode.BadInput {
+		t.Errorf("--csv-full-history without --csv: exit %d, want 2", r.code)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/headless"
 	"github.com/horde-load/horde/internal/master"
+	"github.com/horde-load/horde/internal/stats"
 	"github.com/horde-load/horde/internal/worker"
 )
 
@@ -58,7 +59,8 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		processes = max(1, numCPU())
 	}
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
-		DataShares: max(processes, 1), Standalone: true, ResetStatsAfterRamp: f.resetStats})
+		DataShares: max(processes, 1), Standalone: true, ResetStatsAfterRamp: f.resetStats,
+		Aggregate: stats.AggregateOptions{EndpointHistory: f.csvFull}})
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}

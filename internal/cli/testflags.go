@@ -36,6 +36,7 @@ type testFlags struct {
 	headless    bool
 	jsonPath    string
 	csvPrefix   string
+	csvFull     bool // --csv-full-history
 	htmlPath    string
 	tags        []string
 	excludeTags []string
@@ -67,6 +68,7 @@ func (f *testFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.jsonPath, "json", "", "write the summary JSON to this file at the end")
 	fs.StringVar(&f.htmlPath, "html", "", "write a self-contained HTML report to this file at the end")
 	fs.StringVar(&f.csvPrefix, "csv", "", "write PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv")
+	fs.BoolVar(&f.csvFull, "csv-full-history", false, "with --csv: a row per endpoint and second in _stats_history.csv, percentiles over the last 10 s (as Locust)")
 	fs.StringSliceVarP(&f.tags, "tags", "T", nil, "run only tasks with one of these tags")
 	fs.StringSliceVarP(&f.excludeTags, "exclude-tags", "E", nil, "skip tasks with any of these tags")
 	fs.VarP(timespan.Value{D: &f.stopTimeout}, "stop-timeout", "s", "when stopping, let running tasks finish for this long")
@@ -163,7 +165,7 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 
 // files are the report files the flags name.
 func (f *testFlags) files() report.Files {
-	return report.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath}
+	return report.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath, FullHistory: f.csvFull}
 }
 
 // end is how the flags say a test's end is reported.
@@ -247,6 +249,9 @@ func (f *testFlags) validate(sc *scenario.Scenario) error {
 		if _, err := os.Stat(f.caFile); err != nil {
 			errs = append(errs, "--ca-file: "+err.Error())
 		}
+	}
+	if f.csvFull && f.csvPrefix == "" {
+		errs = append(errs, "--csv-full-history requires --csv")
 	}
 	if f.iterations < 0 {
 		errs = append(errs, fmt.Sprintf("--iterations must be ≥ 0, got %d", f.iterations))

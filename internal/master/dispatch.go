@@ -40,6 +40,10 @@ func newDispatcher(plan *runner.Plan, nclass int, now time.Time) *dispatcher {
 	return &dispatcher{plan: plan, nclass: nclass, assigned: map[string][]int{}, refill: now, start: now}
 }
 
+// setPlan changes the class mix (a shape that runs other user classes);
+// the next steps move the workers' users to it.
+func (d *dispatcher) setPlan(p *runner.Plan) { d.plan = p }
+
 // setTarget starts a ramp from the current count toward n users at rate.
 func (d *dispatcher) setTarget(n int, rate float64, now time.Time) {
 	if m := d.plan.Max(); m >= 0 && n > m {

@@ -2,8 +2,10 @@ package master
 
 import (
 	"errors"
+	"slices"
 	"time"
 
+	"github.com/horde-load/horde/internal/runner"
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/stats"
 )
@@ -55,10 +57,11 @@ func (m *Master) followShape(now time.Time, first bool) {
 	}
 	elapsed := now.Sub(m.started)
 	prev, pool := m.shape.applied, m.shapePool
+	users := m.usersLocked()
 	m.mu.Unlock()
 
 	sh := m.opts.Scenario.Shape
-	t, ok, err := sh.At(elapsed)
+	t, ok, err := sh.At(elapsed, users)
 	desc := sh.Describe(elapsed)
 	defer func() { // after applying: starting a test clears the last description
 		m.mu.Lock()
@@ -76,11 +79,15 @@ func (m *Master) followShape(now time.Time, first bool) {
 		m.stopShape()
 		return
 	}
-	if !first && t.Users == prev.Users && t.Rate == prev.Rate {
+	sameClasses := slices.Equal(t.Classes, prev.Classes)
+	if !first && t.Users == prev.Users && t.Rate == prev.Rate && sameClasses {
 		return
 	}
 	m.mu.Lock()
 	m.shape.applied = t
+	if first || !sameClasses {
+		m.disp.setPlan(m.planFor(t.Classes))
+	}
 	m.mu.Unlock()
 	if t.Rate > 0 {
 		if t.Users > 0 {
@@ -94,6 +101,23 @@ func (m *Master) followShape(now time.Time, first bool) {
 		rate = 0 // at once
 	}
 	m.setTarget(t.Users, rate)
+}
+
+// planFor is the class mix of a test that runs only the classes named
+// (nil: all): the others count for nothing.
+func (m *Master) planFor(names []string) *runner.Plan {
+	if names == nil {
+		return runner.NewPlan(m.opts.Scenario.Users)
+	}
+	classes := make([]*scenario.UserClass, len(m.opts.Scenario.Users))
+	for i, c := range m.opts.Scenario.Users {
+		cc := *c
+		if !slices.Contains(names, c.Name) {
+			cc.Weight, cc.FixedCount = 0, 0
+		}
+		classes[i] = &cc
+	}
+	return runner.NewPlan(classes)
 }
 
 // abort marks the test as ended by an error, which fails it whatever its

@@ -19,14 +19,17 @@ type LoadTarget struct {
 	Rate float64
 	// Ramp moves the open model's rate linearly to Rate over this long.
 	Ramp time.Duration
+	// Classes names the user classes to run (nil: all of them), as
+	// Locust's shape returns user_classes per stage.
+	Classes []string
 }
 
 // Shape is load that changes during a test: a list of stages, or a
 // script's shape(t) function. The master asks it once a second.
 type Shape interface {
-	// At returns the target at elapsed time t since the test started;
-	// ok is false when the test must end.
-	At(t time.Duration) (target LoadTarget, ok bool, err error)
+	// At returns the target at elapsed time t since the test started,
+	// with users running now; ok is false when the test must end.
+	At(t time.Duration, users int) (target LoadTarget, ok bool, err error)
 	// Describe says in a few words what the shape does at t, for the UI
 	// and the summary: "stage 2 of 3: ramp to 100 users over 30s".
 	Describe(t time.Duration) string
@@ -92,7 +95,7 @@ func (s Stages) stageAt(t time.Duration) (int, time.Duration) {
 // (0, at once, for a single user);
 // during an open-model stage, its rate with a ramp over what is left of
 // the stage. After the last stage the test ends.
-func (s Stages) At(t time.Duration) (LoadTarget, bool, error) {
+func (s Stages) At(t time.Duration, _ int) (LoadTarget, bool, error) {
 	i, start := s.stageAt(t)
 	if i == len(s) {
 		return LoadTarget{}, false, nil

@@ -31,7 +31,7 @@ func TestStagesAt(t *testing.T) {
 		{35 * time.Second, 0, 0, false},       // over: the test ends
 	}
 	for _, tt := range tests {
-		got, ok, err := st.At(tt.at)
+		got, ok, err := st.At(tt.at, 0)
 		if err != nil || ok != tt.ok {
 			t.Fatalf("At(%v) ok=%v err=%v; want ok=%v", tt.at, ok, err, tt.ok)
 		}
@@ -53,11 +53,11 @@ func TestStagesOpenModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok, _ := st.At(4 * time.Second)
+	got, ok, _ := st.At(4 * time.Second, 0)
 	if !ok || got.Rate != 200 || got.Ramp != 6*time.Second || got.Users != 0 {
 		t.Errorf("At(4s) = %+v, %v; want rate 200 over the 6 s left, pool kept", got, ok)
 	}
-	got, _, _ = st.At(15 * time.Second)
+	got, _, _ = st.At(15 * time.Second, 0)
 	if got.Rate != 200 || got.Users != 50 || got.Ramp != 55*time.Second {
 		t.Errorf("At(15s) = %+v", got)
 	}

@@ -67,7 +67,7 @@ func FuzzLoad(f *testing.F) {
 func checkShape(t *testing.T, sh scenario.Shape) {
 	t.Helper()
 	for _, at := range []time.Duration{0, 1500 * time.Millisecond, time.Hour} {
-		lt, ok, err := sh.At(at)
+		lt, ok, err := sh.At(at, 0)
 		if sh.Describe(at) == "" {
 			t.Fatalf("empty Describe at %v", at)
 		}

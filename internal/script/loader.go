@@ -123,7 +123,7 @@ func (l *loader) run(mainKey string) (*scenario.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := l.extractShape(mainKey, f, g)
+	shape, err := l.extractShape(mainKey, f, g, users)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,19 +31,23 @@ const DefaultMaxShapeSteps = 10_000_000
 // anyway, since a Starlark thread and the random source are not shared.
 type shapeFunc struct {
 	fn       *starlark.Function
+	withCtx  bool // def shape(t, s): s is the shape's context (shapeCtx)
 	maxSteps uint64
 	eng      *engine
+	classes  []string // the script's user classes, by name
 
-	mu   sync.Mutex
-	rand *rand.Rand
-	last string // Describe's words for the last call
+	mu     sync.Mutex
+	rand   *rand.Rand
+	last   string         // Describe's words for the last call
+	state  *starlark.Dict // s.state: kept from one call to the next
+	offset time.Duration  // s.reset_time() makes t start again from here
 }
 
 var _ scenario.Shape = (*shapeFunc)(nil)
 
 // extractShape reads the optional `shape` function, and `stages`; a script
 // may set one of them.
-func (l *loader) extractShape(mainKey string, f *syntax.File, g starlark.StringDict) (scenario.Shape, error) {
+func (l *loader) extractShape(mainKey string, f *syntax.File, g starlark.StringDict, users []*scenario.UserClass) (scenario.Shape, error) {
 	stages, err := l.extractStages(mainKey, f, g)
 	if err != nil {
 		return nil, err
@@ -61,8 +67,8 @@ func (l *loader) extractShape(mainKey string, f *syntax.File, g starlark.StringD
 	switch {
 	case !ok:
 		return nil, l.failAt(mainKey, pos, fmt.Errorf("shape must be a function def shape(t), got %s", v.Type()))
-	case !takesOneArg(fn):
-		return nil, l.failAt(mainKey, pos, fmt.Errorf("shape must take one argument, the seconds since the test started: def shape(t)"))
+	case !takesOneArg(fn) && !takesTwoArgs(fn):
+		return nil, l.failAt(mainKey, pos, fmt.Errorf("shape must take the seconds since the test started, and optionally its context: def shape(t) or def shape(t, s)"))
 	case stages != nil:
 		return nil, l.failAt(mainKey, pos, fmt.Errorf("the script sets both stages and shape(t): keep one of them"))
 	}
@@ -70,15 +76,20 @@ func (l *loader) extractShape(mainKey string, f *syntax.File, g starlark.StringD
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxShapeSteps
 	}
-	return &shapeFunc{fn: fn, maxSteps: maxSteps, eng: l.eng, rand: rand.New(rand.NewPCG(3, 4)), last: "shape(t)"}, nil
+	sf := &shapeFunc{fn: fn, withCtx: !takesOneArg(fn), maxSteps: maxSteps, eng: l.eng, rand: rand.New(rand.NewPCG(3, 4)),
+		last: "shape(t)", state: new(starlark.Dict)}
+	for _, c := range users {
+		sf.classes = append(sf.classes, c.Name)
+	}
+	return sf, nil
 }
 
 // At implements scenario.Shape: it calls shape(t) on a thread of its own
 // with t in seconds.
-func (s *shapeFunc) At(t time.Duration) (scenario.LoadTarget, bool, error) {
+func (s *shapeFunc) At(t time.Duration, users int) (scenario.LoadTarget, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	secs := t.Seconds()
+	secs := max(t-s.offset, 0).Seconds()
 	th := &starlark.Thread{Name: "shape", Print: s.print}
 	th.SetLocal(localShape, true)
 	th.SetLocal(localRand, s.rand)
@@ -86,7 +97,16 @@ func (s *shapeFunc) At(t time.Duration) (scenario.LoadTarget, bool, error) {
 	th.OnMaxSteps = func(th *starlark.Thread) {
 		th.Cancel(fmt.Sprintf("shape(t) ran more than %d steps (an endless loop?)", s.maxSteps))
 	}
-	v, err := starlark.Call(th, s.fn, starlark.Tuple{starlark.Float(secs)}, nil)
+	args := starlark.Tuple{starlark.Float(secs)}
+	var ctx *shapeCtx
+	if s.withCtx {
+		ctx = &shapeCtx{users: users, state: s.state, t: t, classes: s.classes}
+		args = append(args, ctx)
+	}
+	v, err := starlark.Call(th, s.fn, args, nil)
+	if ctx != nil && ctx.reset {
+		s.offset = t
+	}
 	if err != nil {
 		s.last = "shape(t): failed"
 		var ee *starlark.EvalError
@@ -100,7 +120,7 @@ func (s *shapeFunc) At(t time.Duration) (scenario.LoadTarget, bool, error) {
 		s.last = "shape(t): over"
 		return scenario.LoadTarget{}, false, nil
 	}
-	lt, err := loadTarget(v)
+	lt, err := loadTarget(v, s.classes)
 	if err != nil {
 		s.last = "shape(t): failed"
 		return scenario.LoadTarget{}, false, fmt.Errorf("%s: shape(t) returned %s at t=%s: %w", s.fn.Position(), brief(v), fmtSecs(secs), err)
@@ -108,6 +128,9 @@ func (s *shapeFunc) At(t time.Duration) (scenario.LoadTarget, bool, error) {
 	s.last = "shape(t): " + strconv.Itoa(lt.Users) + " users"
 	if lt.Rate > 0 {
 		s.last = fmt.Sprintf("shape(t): %g/s", lt.Rate)
+	}
+	if lt.Classes != nil {
+		s.last += " of " + strings.Join(lt.Classes, ", ")
 	}
 	return lt, true, nil
 }
@@ -153,31 +176,72 @@ func brief(v starlark.Value) string {
 func fmtSecs(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) + "s" }
 
 // errShapeValue lists what shape(t) may return.
-var errShapeValue = errors.New(`want None, users (an int), a tuple (users, spawn_rate) or a dict with keys among "users", "spawn_rate", "rate", "ramp"`)
+var errShapeValue = errors.New(`want None, users (an int), a tuple (users, spawn_rate) or (users, spawn_rate, user classes), ` +
+	`or a dict with keys among "users", "spawn_rate", "rate", "ramp", "classes"`)
 
-// loadTarget reads what shape(t) returned, other than None.
-func loadTarget(v starlark.Value) (scenario.LoadTarget, error) {
+// loadTarget reads what shape(t) returned, other than None; known are the
+// script's user classes.
+func loadTarget(v starlark.Value, known []string) (scenario.LoadTarget, error) {
 	var lt scenario.LoadTarget
 	switch v := v.(type) {
 	case starlark.Int, starlark.Float:
 		return lt, shapeUsers(v, &lt.Users)
 	case starlark.Tuple:
-		if len(v) != 2 {
+		if len(v) != 2 && len(v) != 3 {
 			return lt, errShapeValue
 		}
 		if err := shapeUsers(v[0], &lt.Users); err != nil {
 			return lt, err
 		}
-		return lt, shapeRate("spawn_rate", v[1], &lt.SpawnRate)
+		if err := shapeRate("spawn_rate", v[1], &lt.SpawnRate); err != nil {
+			return lt, err
+		}
+		if len(v) == 3 {
+			var err error
+			lt.Classes, err = shapeClasses(v[2], known)
+			return lt, err
+		}
+		return lt, nil
 	case *starlark.Dict:
-		return dictTarget(v)
+		return dictTarget(v, known)
 	}
 	return lt, errShapeValue
 }
 
-// dictTarget reads {"users": n, "spawn_rate": r} (closed model) or
-// {"rate": r, "ramp": d, "users": pool} (open model).
-func dictTarget(d *starlark.Dict) (scenario.LoadTarget, error) {
+// shapeClasses reads the user classes a shape names: a list of user()
+// values or of their names, each a class of the script.
+func shapeClasses(v starlark.Value, known []string) ([]string, error) {
+	l, ok := v.(starlark.Indexable)
+	if !ok || v.Type() == "string" {
+		return nil, fmt.Errorf("user classes must be a list of user() values or names, got %s", v.Type())
+	}
+	names := make([]string, 0, l.Len())
+	for i := 0; i < l.Len(); i++ {
+		var name string
+		switch c := l.Index(i).(type) {
+		case *userValue:
+			name = c.uc.Name
+		case starlark.String:
+			name = string(c)
+		default:
+			return nil, fmt.Errorf("user classes must be user() values or names, got %s", c.Type())
+		}
+		if !slices.Contains(known, name) {
+			return nil, fmt.Errorf("no user class %q in the script (it has: %s)", name, strings.Join(known, ", "))
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, errors.New("the list of user classes is empty: return 0 users instead")
+	}
+	return names, nil
+}
+
+// dictTarget reads {"users": n, "spawn_rate": r, "classes": [...]} (closed
+// model) or {"rate": r, "ramp": d, "users": pool} (open model).
+func dictTarget(d *starlark.Dict, known []string) (scenario.LoadTarget, error) {
 	var lt scenario.LoadTarget
 	has := map[string]bool{}
 	for _, kv := range d.Items() {
@@ -192,6 +256,8 @@ func dictTarget(d *starlark.Dict) (scenario.LoadTarget, error) {
 			err = shapeRate(k, kv[1], &lt.Rate)
 		case "ramp":
 			lt.Ramp, err = durationArg("shape(t)", "ramp", kv[1])
+		case "classes":
+			lt.Classes, err = shapeClasses(kv[1], known)
 		default:
 			return lt, fmt.Errorf("unknown key %s: %w", kv[0], errShapeValue)
 		}
@@ -225,4 +291,71 @@ func shapeRate(name string, v starlark.Value, f *float64) error {
 	}
 	*f = x
 	return nil
+}
+
+// shapeCtx is the second argument of def shape(t, s), as Locust's
+// LoadTestShape gives its tick(): s.users is the users running now
+// (get_current_user_count()), s.state a dict kept from one call to the
+// next, s.classes the script's user classes by name, s.reset_time()
+// makes t start from 0 again at the next call.
+type shapeCtx struct {
+	users   int
+	state   *starlark.Dict
+	t       time.Duration
+	classes []string
+	reset   bool
+}
+
+var _ starlark.HasAttrs = (*shapeCtx)(nil)
+
+func (c *shapeCtx) String() string        { return "<shape context>" }
+func (c *shapeCtx) Type() string          { return "shape_context" }
+func (c *shapeCtx) Freeze()               {}
+func (c *shapeCtx) Truth() starlark.Bool  { return true }
+func (c *shapeCtx) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: shape_context") }
+func (c *shapeCtx) AttrNames() []string {
+	return []string{"classes", "reset_time", "state", "users"}
+}
+
+func (c *shapeCtx) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "users":
+		return starlark.MakeInt(c.users), nil
+	case "state":
+		return c.state, nil
+	case "classes":
+		l := make([]starlark.Value, len(c.classes))
+		for i, n := range c.classes {
+			l[i] = starlark.String(n)
+		}
+		return starlark.NewList(l), nil
+	case "reset_time":
+		return starlark.NewBuiltin("reset_time", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+				return nil, err
+			}
+			c.reset = true
+			return starlark.None, nil
+		}), nil
+	}
+	return nil, nil
+}
+
+// takesTwoArgs reports whether fn can be called with two positional
+// arguments.
+func takesTwoArgs(fn *starlark.Function) bool {
+	n := fn.NumParams() - fn.NumKwonlyParams()
+	if fn.HasVarargs() {
+		n--
+	}
+	if fn.HasKwargs() {
+		n--
+	}
+	required := 0
+	for i := 0; i < n; i++ {
+		if fn.ParamDefault(i) == nil {
+			required++
+		}
+	}
+	return n >= 2 && required <= 2 || fn.HasVarargs() && required <= 2
 }

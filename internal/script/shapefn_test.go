@@ -2,6 +2,7 @@ package script
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -61,11 +62,11 @@ func TestShapeReturns(t *testing.T) {
 			if d := sh.Describe(0); d != "shape(t)" {
 				t.Errorf("Describe before any call: got %q", d)
 			}
-			got, ok, err := sh.At(tc.at)
+			got, ok, err := sh.At(tc.at, 0)
 			if err != nil {
 				t.Fatalf("At: %v", err)
 			}
-			if got != tc.want || ok != tc.ok {
+			if !reflect.DeepEqual(got, tc.want) || ok != tc.ok {
 				t.Errorf("At(%v): got %+v ok=%v, want %+v ok=%v", tc.at, got, ok, tc.want, tc.ok)
 			}
 			if d := sh.Describe(tc.at); d != tc.desc {
@@ -77,7 +78,8 @@ func TestShapeReturns(t *testing.T) {
 
 func TestShapeBadValues(t *testing.T) {
 	t.Parallel()
-	const forms = `want None, users (an int), a tuple (users, spawn_rate) or a dict with keys among "users", "spawn_rate", "rate", "ramp"`
+	const forms = `want None, users (an int), a tuple (users, spawn_rate) or (users, spawn_rate, user classes), ` +
+		`or a dict with keys among "users", "spawn_rate", "rate", "ramp", "classes"`
 	tests := []struct {
 		ret, want string
 	}{
@@ -87,7 +89,10 @@ func TestShapeBadValues(t *testing.T) {
 		{`-1`, "returned -1 at t=1.5s: users must be an int >= 0 (use int(...) on a float), got -1"},
 		{`t * 10`, "returned 15.0 at t=1.5s: users must be an int >= 0 (use int(...) on a float), got 15.0"},
 		{`(1,)`, "returned (1,) at t=1.5s: " + forms},
-		{`(1, 2, 3)`, forms},
+		{`(1, 2, 3)`, "user classes must be a list of user() values or names, got int"},
+		{`(1, 2, ["Nobody"])`, `no user class "Nobody" in the script`},
+		{`(1, 2, [])`, "the list of user classes is empty"},
+		{`(1, 2, 3, 4)`, forms},
 		{`(1.5, 2)`, "users must be an int >= 0"},
 		{`(1, -2)`, "spawn_rate must be a number >= 0, got -2"},
 		{`(1, "fast")`, `spawn_rate must be a number >= 0, got "fast"`},
@@ -109,7 +114,7 @@ func TestShapeBadValues(t *testing.T) {
 		t.Run(tc.ret, func(t *testing.T) {
 			t.Parallel()
 			sh := loadShape(t, Options{}, "x = 1\ndef shape(t):\n    return "+tc.ret+"\n")
-			_, ok, err := sh.At(1500 * time.Millisecond)
+			_, ok, err := sh.At(1500*time.Millisecond, 0)
 			if err == nil || ok {
 				t.Fatalf("got ok=%v err=%v, want an error", ok, err)
 			}
@@ -141,7 +146,7 @@ func TestShapeRuntimeErrors(t *testing.T) {
 			t.Parallel()
 			src := "LEVELS = [1]\ndef shape(t):\n    " + tc.body + "\n"
 			sh := loadShape(t, Options{MaxShapeSteps: 5000}, src)
-			_, ok, err := sh.At(0)
+			_, ok, err := sh.At(0, 0)
 			if err == nil || ok {
 				t.Fatalf("got ok=%v err=%v, want an error", ok, err)
 			}
@@ -186,7 +191,7 @@ def shape(t):
 		failing bool
 	}{{time.Second, 1, false}, {6 * time.Second, 0, true}, {2 * time.Second, 2, false}, {7 * time.Second, 0, true}, {3 * time.Second, 3, false}}
 	for _, s := range steps {
-		got, ok, err := sh.At(s.at)
+		got, ok, err := sh.At(s.at, 0)
 		if s.failing {
 			if err == nil {
 				t.Errorf("At(%v): no error", s.at)
@@ -208,7 +213,7 @@ func TestShapeConcurrentCalls(t *testing.T) {
 		wg.Go(func() {
 			for i := range 20 {
 				at := time.Duration(g*100+i) * time.Second
-				got, ok, err := sh.At(at)
+				got, ok, err := sh.At(at, 0)
 				if err != nil || !ok || got.Users != g*100+i {
 					errs <- errors.New("wrong target")
 				}
@@ -227,7 +232,7 @@ func TestShapePrint(t *testing.T) {
 	t.Parallel()
 	var out buftest.Buffer
 	sh := loadShape(t, Options{Stdout: &out}, "def shape(t):\n    print('at', t)\n    return 1\n")
-	if _, _, err := sh.At(2 * time.Second); err != nil {
+	if _, _, err := sh.At(2*time.Second, 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := out.String(); got != "[shape] at 2.0\n" {
@@ -247,7 +252,7 @@ func TestShapeArities(t *testing.T) {
 		t.Run(def, func(t *testing.T) {
 			t.Parallel()
 			sh := loadShape(t, Options{}, def)
-			if got, ok, err := sh.At(0); err != nil || !ok || got.Users < 1 {
+			if got, ok, err := sh.At(0, 0); err != nil || !ok || got.Users < 1 {
 				t.Errorf("At: got %+v ok=%v err=%v", got, ok, err)
 			}
 		})
@@ -285,8 +290,8 @@ def shape(t):
 		{sine, 301 * time.Second, scenario.LoadTarget{}, false},
 	}
 	for _, tc := range tests {
-		got, ok, err := tc.sh.At(tc.at)
-		if err != nil || ok != tc.ok || got != tc.want {
+		got, ok, err := tc.sh.At(tc.at, 0)
+		if err != nil || ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("At(%v): got %+v ok=%v err=%v, want %+v ok=%v", tc.at, got, ok, err, tc.want, tc.ok)
 		}
 	}
@@ -311,5 +316,48 @@ thresholds = [
 	}
 	if len(sc.Thresholds) != 3 || !sc.Thresholds[2].AbortOnFail {
 		t.Errorf("thresholds: got %+v", sc.Thresholds)
+	}
+}
+
+// def shape(t, s): the current users (s.users), state kept between calls
+// (s.state), the classes (s.classes), reset_time(), and classes per stage
+// — what Locust's LoadTestShape.tick() can do.
+func TestShapeContext(t *testing.T) {
+	t.Parallel()
+	sc, err := loadSrc(t, `
+def a(u): pass
+A = user(name="A", tasks=[a])
+users = [A, user(name="B", tasks=[a])]
+
+def shape(t, s):
+    s.state["calls"] = s.state.get("calls", 0) + 1
+    if s.state["calls"] == 2:
+        s.reset_time()
+    if t < 5:
+        return (s.users + 1, 10, [A])
+    return {"users": s.state["calls"], "spawn_rate": 1, "classes": s.classes}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := sc.Shape
+	calls := []struct {
+		at    time.Duration
+		users int
+		want  scenario.LoadTarget
+	}{
+		{1 * time.Second, 4, scenario.LoadTarget{Users: 5, SpawnRate: 10, Classes: []string{"A"}}},
+		{10 * time.Second, 5, scenario.LoadTarget{Users: 2, SpawnRate: 1, Classes: []string{"A", "B"}}}, // resets t after this call
+		{12 * time.Second, 7, scenario.LoadTarget{Users: 8, SpawnRate: 10, Classes: []string{"A"}}},     // t is 2 now
+		{20 * time.Second, 0, scenario.LoadTarget{Users: 4, SpawnRate: 1, Classes: []string{"A", "B"}}},
+	}
+	for _, c := range calls {
+		got, ok, err := sh.At(c.at, c.users)
+		if err != nil || !ok || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("At(%v, %d users) = %+v, %v, %v; want %+v", c.at, c.users, got, ok, err, c.want)
+		}
+	}
+	if d := sh.Describe(0); d != "shape(t): 4 users of A, B" {
+		t.Errorf("Describe: %q", d)
 	}
 }
