@@ -1,6 +1,9 @@
 package script
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -174,6 +177,33 @@ def t(u):
 		}
 	}
 	if st["missing"] != "none" || st["in"] != true || st["keys"] != true || st["len"] != true {
+		t.Errorf("state %v", st)
+	}
+}
+
+// verify=False per request, or u.verify = False for the session, as
+// requests' verify: a self-signed server is reached only then.
+func TestVerifyFalse(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	sc := mustLoad(t, `
+def t(u):
+    u.state["default"] = u.get("`+srv.URL+`/").error
+    u.state["request"] = u.get("`+srv.URL+`/", verify=False).status
+    u.state["again"] = u.get("`+srv.URL+`/").error
+    u.verify = False
+    u.state["session"] = u.get("`+srv.URL+`/").status
+    u.state["override"] = u.get("`+srv.URL+`/", verify=True).error
+users = [user(name='U', tasks=[t])]
+`)
+	vu, _ := newVU(t, 1, "http://127.0.0.1:1")
+	if err := task(t, sc, "t")(t.Context(), vu); err != nil {
+		t.Fatal(err)
+	}
+	st := toGo(vu.Local.(*vuState).user.state).(map[string]any)
+	if st["default"] != "tls error" || st["request"] != int64(200) || st["again"] != "tls error" ||
+		st["session"] != int64(200) || st["override"] != "tls error" {
 		t.Errorf("state %v", st)
 	}
 }
