@@ -40,9 +40,13 @@ func (t Threshold) Evaluate(s *stats.Snapshot) Result {
 	if r.Expr == "" {
 		r.Expr = t.String()
 	}
+	note, bound := t.baselineNote()
 	if o.ok {
 		r.Value = o.value
-		r.Passed = t.op.holds(o.value, t.limit)
+		r.Passed = bound && t.op.holds(o.value, t.limit)
+	}
+	if note != "" && (r.Note == "" || !bound) {
+		r.Note = note
 	}
 	return r
 }
@@ -53,6 +57,9 @@ func (t Threshold) Evaluate(s *stats.Snapshot) Result {
 // typically after a grace period, since early in a test counts and rates
 // are still small (k6's delayAbortEval).
 func (t Threshold) Crossed(s *stats.Snapshot) bool {
+	if _, bound := t.baselineNote(); !bound {
+		return false
+	}
 	o := t.observe(s)
 	return o.ok && !t.op.holds(o.value, t.limit)
 }

@@ -85,6 +85,13 @@ type Threshold struct {
 	q        float64 // the percentile, in (0, 100), for metricPercentile
 	op       op
 	limit    float64 // ms for latencies, a fraction for fail_ratio
+
+	// factor > 0 makes the limit the baseline run's value times factor
+	// (VALUE "baseline" or "baseline * F"); Bind sets limit from it.
+	factor    float64
+	bound     bool   // Bind found the baseline's value
+	baseNote  string // why the baseline gives no value, when it does not
+	baseLabel string // which run the baseline is, for notes
 }
 
 // ParseError is the error of Parse and ParseAll.
@@ -149,6 +156,13 @@ func (t Threshold) String() string {
 	}
 	b.WriteString(t.metricName())
 	b.WriteString(t.op.String())
+	if t.factor > 0 {
+		b.WriteString("baseline")
+		if t.factor != 1 {
+			b.WriteString("*" + strconv.FormatFloat(t.factor, 'g', -1, 64))
+		}
+		return b.String()
+	}
 	b.WriteString(strconv.FormatFloat(t.limit, 'g', -1, 64))
 	if t.metric.isLatency() {
 		b.WriteString("ms")
@@ -261,6 +275,9 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func (t *Threshold) setLimit(s string) string {
 	if s == "" {
 		return "missing value after " + strconv.Quote(t.op.String())
+	}
+	if rest, ok := cutBaseline(s); ok {
+		return t.setFactor(rest)
 	}
 	num, unit := splitNumber(s)
 	if num == "" {
