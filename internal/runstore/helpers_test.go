@@ -17,7 +17,7 @@ type backend struct {
 
 var backends = []backend{
 	{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "runs.db") }},
-	{"postgres", func(t testing.TB) string { return postgres(t).newDB(t) }},
+	{"postgres", func(t testing.TB) string { return postgres(t).NewDB(t) }},
 }
 
 // eachBackend runs f, in parallel, against a new store of each kind.

@@ -10,12 +10,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/horde-load/horde/internal/runstore/pgtest"
 )
 
 // serverPIDs returns the PIDs of a server's postmaster and its children.
-func (s *pgServer) serverPIDs(t *testing.T) []int {
+func serverPIDs(t *testing.T, s *pgtest.Server) []int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(s.dir, "data", "postmaster.pid"))
+	b, err := os.ReadFile(s.PIDFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,16 +49,16 @@ func TestHungPostgresSpools(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc to find the server's processes")
 	}
-	srv, err := startPG()
+	srv, err := pgtest.Start()
 	if err != nil {
 		postgres(t) // skips with the reason when PostgreSQL is not installed
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.close)
-	s := open(t, srv.newDB(t), Options{SpoolDir: t.TempDir(), WriteTimeout: time.Second})
+	t.Cleanup(srv.Close)
+	s := open(t, srv.NewDB(t), Options{SpoolDir: t.TempDir(), WriteTimeout: time.Second})
 	r := begin(t, s, Info{Script: "partition.star"})
 
-	pids := srv.serverPIDs(t)
+	pids := serverPIDs(t, srv)
 	resume := func() {
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGCONT)

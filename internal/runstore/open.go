@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -107,16 +108,40 @@ func Open(ctx context.Context, location string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("runstore: open %s: %w", s.loc, err)
 	}
 	s.spool = newSpool(spoolDir, s.loc.String())
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := whileBusy(ctx, func() error { return s.db.PingContext(ctx) }); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("runstore: cannot reach the store %s: %w", s.loc, err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := whileBusy(ctx, func() error { return s.migrate(ctx) }); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("runstore: store %s: %w", s.loc, err)
 	}
 	_, _ = s.FlushSpool(ctx) // see the doc comment: what stays is retried later
 	return s, nil
+}
+
+// busyFor bounds how long Open waits out another process's lock on a
+// SQLite file. SQLite returns SQLITE_BUSY at once, without its busy
+// handler, while another process switches a new file to WAL mode: two
+// processes that open a new store together (a test and `horde runs list`)
+// meet it.
+const busyFor = 10 * time.Second
+
+// whileBusy runs f until it does not fail with SQLITE_BUSY, for up to
+// busyFor.
+func whileBusy(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(busyFor)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := f()
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Close closes the store's connections.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/horde-load/horde/internal/runstore/pgtest"
 )
 
 // Opening a store twice migrates it once; a schema from a newer horde is
@@ -47,7 +49,7 @@ func TestOpenErrors(t *testing.T) {
 	if err := os.WriteFile(notDB, []byte(strings.Repeat("not a database\n", 100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port, err := freePort() // nothing listens there any more
+	port, err := pgtest.FreePort() // nothing listens there any more
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,210 +1,23 @@
 package runstore
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/horde-load/horde/internal/runstore/pgtest"
 )
 
-// pgServer is a real PostgreSQL server that a test started in a
-// temporary directory, listening on 127.0.0.1 only, with trust auth for
-// the superuser "horde".
-type pgServer struct {
-	bin  string // the directory of initdb, pg_ctl and postgres
-	dir  string // owns data/ and the log
-	port int
-	cred *syscall.Credential // the unprivileged user it runs as when we are root
-}
-
-// pgBinDir finds Debian's PostgreSQL binaries: pg_ctl in PATH (resolved,
-// as /usr/local/bin may hold links), else the newest
-// /usr/lib/postgresql/*/bin.
-func pgBinDir() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		dir := filepath.Dir(p)
-		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
-			return dir, nil
-		}
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return pgMajor(dirs[i]) > pgMajor(dirs[j]) })
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("no PostgreSQL server binaries (initdb, pg_ctl) in PATH or /usr/lib/postgresql/*/bin; apt-get install postgresql")
-}
-
-func pgMajor(binDir string) int {
-	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
-	return n
-}
-
-// startPG initialises and starts a server. PostgreSQL refuses to run as
-// root, so as root it runs as "nobody" in a directory that nobody owns.
-func startPG() (*pgServer, error) {
-	bin, err := pgBinDir()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "horde-runstore-pg-")
-	if err != nil {
-		return nil, err
-	}
-	s := &pgServer{bin: bin, dir: dir}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("nobody")
-		if err != nil {
-			return nil, fmt.Errorf("running as root and no user nobody to run PostgreSQL as: %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return nil, err
-		}
-	}
-	if s.port, err = freePort(); err != nil {
-		return nil, err
-	}
-	data := filepath.Join(dir, "data")
-	if out, err := s.run("initdb", "-D", data, "-U", "horde", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
-		s.remove()
-		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
-	}
-	conf := fmt.Sprintf("\nport = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\nmax_connections = 200\n", s.port)
-	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err == nil {
-		_, err = f.WriteString(conf)
-		f.Close()
-	}
-	if err != nil {
-		s.remove()
-		return nil, err
-	}
-	if err := s.start(); err != nil {
-		s.remove()
-		return nil, err
-	}
-	return s, nil
-}
-
-// run runs one of the server's programs as the server's user.
-func (s *pgServer) run(prog string, args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(s.bin, prog), args...)
-	cmd.Dir = s.dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if s.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func (s *pgServer) start() error {
-	data, log := filepath.Join(s.dir, "data"), filepath.Join(s.dir, "server.log")
-	if out, err := s.run("pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "start"); err != nil {
-		b, _ := os.ReadFile(log)
-		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, b)
-	}
-	return nil
-}
-
-func (s *pgServer) stop() error {
-	if out, err := s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "fast", "-w", "-t", "60", "stop"); err != nil {
-		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
-	}
-	return nil
-}
-
-func (s *pgServer) remove() { os.RemoveAll(s.dir) }
-
-// close stops the server and removes its files.
-func (s *pgServer) close() {
-	_ = s.stop()
-	s.remove()
-}
-
-// url returns the URL of database db.
-func (s *pgServer) url(db string) string {
-	return fmt.Sprintf("postgres://horde@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
-}
-
-var dbSeq atomic.Int64
-
-// newDB creates an empty database and returns its URL.
-func (s *pgServer) newDB(t testing.TB) string {
-	t.Helper()
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))
-	admin, err := sql.Open("pgx", s.url("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	return s.url(name)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// sharedPG is the package's one server, started by the first test that
-// needs it and stopped by TestMain.
-type sharedPG struct {
-	once sync.Once
-	srv  *pgServer
-	err  error
-}
-
-var pgShared sharedPG
+// pgShared is the package's one PostgreSQL server.
+var pgShared pgtest.Shared
 
 // postgres returns the shared server, or skips the test with the reason.
-func postgres(t testing.TB) *pgServer {
-	t.Helper()
-	pgShared.once.Do(func() { pgShared.srv, pgShared.err = startPG() })
-	if pgShared.err != nil {
-		if strings.Contains(pgShared.err.Error(), "no PostgreSQL server binaries") {
-			t.Skipf("skipping PostgreSQL: %v", pgShared.err)
-		}
-		t.Fatalf("start PostgreSQL: %v", pgShared.err)
-	}
-	return pgShared.srv
-}
+func postgres(t testing.TB) *pgtest.Server { return pgShared.Get(t) }
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}
 	code := m.Run()
-	if pgShared.srv != nil {
-		pgShared.srv.close()
-	}
+	pgShared.Close()
 	os.Exit(code)
 }

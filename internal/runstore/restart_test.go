@@ -3,6 +3,8 @@ package runstore
 import (
 	"errors"
 	"testing"
+
+	"github.com/horde-load/horde/internal/runstore/pgtest"
 )
 
 // PostgreSQL stopped in the middle of a run (pg_ctl stop, then start):
@@ -10,21 +12,21 @@ import (
 // once it is back — the run's own next write puts all of it, FlushSpool
 // the runs that did not write again.
 func TestPostgresRestartLosesNothing(t *testing.T) {
-	srv, err := startPG() // its own server: stopping the shared one would break other tests
+	srv, err := pgtest.Start() // its own server: stopping the shared one would break other tests
 	if err != nil {
 		postgres(t) // skips with the reason when PostgreSQL is not installed
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.close)
+	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	s := open(t, srv.newDB(t), Options{SpoolDir: dir})
+	s := open(t, srv.NewDB(t), Options{SpoolDir: dir})
 	ctx := testCtx(t)
 
 	r := begin(t, s, Info{Script: "long.star"})
 	if err := r.Checkpoint(ctx, snapshot("one", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.stop(); err != nil {
+	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	for i, tag := range []string{"two", "three"} {
@@ -48,7 +50,7 @@ func TestPostgresRestartLosesNothing(t *testing.T) {
 		t.Fatalf("spool holds %v, want one file per run", got)
 	}
 
-	if err := srv.start(); err != nil {
+	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	final := snapshot("final", 4)

@@ -113,7 +113,7 @@ func TestOpenFlushesSpool(t *testing.T) {
 // Without a spool directory (PostgreSQL's default) a refused write is an
 // error that says the run is not kept.
 func TestNoSpoolDir(t *testing.T) {
-	s := open(t, postgres(t).newDB(t), Options{})
+	s := open(t, postgres(t).NewDB(t), Options{})
 	r := begin(t, s, Info{})
 	err := r.Checkpoint(cancelled(), Snapshot{})
 	if err == nil || errors.As(err, new(*SpoolError)) || !strings.Contains(err.Error(), "no spool directory") {
