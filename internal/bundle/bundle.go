@@ -52,6 +52,10 @@ func (b *Bundle) Hash() string {
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
+// ContentHash identifies the script itself — its files, or the URL —
+// whatever the settings: runs of the same script have the same one.
+func (b *Bundle) ContentHash() string { return b.contentKey()[:24] }
+
 // contentKey identifies what loading depends on: the files and the URL.
 func (b *Bundle) contentKey() string {
 	h := sha256.New()
@@ -91,4 +95,13 @@ func FromPB(p *pb.Bundle) *Bundle {
 		Insecure:       p.GetInsecure(), CAPEM: p.GetCaPem(), Tags: p.GetTags(), ExcludeTags: p.GetExcludeTags(), Seed: p.GetSeed(),
 		Iterations: p.GetIterations(),
 	}
+}
+
+// Name is how runs of the bundle's script are named in the run history:
+// the main script's file name, or the URL.
+func (b *Bundle) Name() string {
+	if b.Main == "" {
+		return b.URL
+	}
+	return b.Main
 }

@@ -86,14 +86,21 @@ func Run(ctx context.Context, cfg Config) error {
 // table, the thresholds, the files and the verdict.
 func Finish(m *master.Master, e End) error {
 	<-m.Stop()
+	return report.Finish(e.Stdout, final(m, e))
+}
+
+// final is m's test as the end-of-test path reports and stores it: the
+// statistics now, the summary's facts from the master's status, the
+// thresholds evaluated.
+func final(m *master.Master, e End) report.Final {
 	snap := m.Snapshot(time.Now())
 	st := m.Status()
 	meta := report.Meta{UsersPeak: st.UsersPeak, Host: st.Host, Shape: st.ShapeLast, Aborted: st.Aborted}
 	for _, w := range st.Workers {
 		meta.Workers = append(meta.Workers, report.WorkerInfo{ID: w.ID, State: w.State, Users: w.Users})
 	}
-	return report.Finish(e.Stdout, report.Final{Snapshot: snap, Meta: meta, Thresholds: e.Thresholds, Files: e.Files,
-		FailureCode: e.FailureCode})
+	meta.Thresholds, _ = report.EvaluateThresholds(e.Thresholds, snap)
+	return report.Final{Snapshot: snap, Meta: meta, Thresholds: e.Thresholds, Files: e.Files, FailureCode: e.FailureCode}
 }
 
 func waitWorkers(ctx context.Context, cfg Config) error {

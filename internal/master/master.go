@@ -152,6 +152,9 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
+// Histograms are the test's whole-test latency histograms, per row.
+func (m *Master) Histograms() []stats.EndpointHistogram { return m.agg.Histograms() }
+
 // Snapshot is the test's statistics at now.
 func (m *Master) Snapshot(now time.Time) stats.Snapshot { return m.agg.Snapshot(now) }
 

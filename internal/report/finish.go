@@ -47,6 +47,15 @@ func Finish(w io.Writer, f Final) error {
 		rescue(w, err, NewSummary(f.Snapshot, f.Meta))
 		return err
 	}
+	return Outcome(f)
+}
+
+// Outcome is the verdict of a finished test, the error that carries its
+// exit code: nil when it passed. A test that an error ended
+// (Meta.Aborted) failed whatever its thresholds say; with thresholds,
+// they decide; without, failed requests and script errors fail it with
+// FailureCode. The run store records the same verdict.
+func Outcome(f Final) error {
 	if f.Meta.Aborted != "" {
 		return exitcode.Newf(exitcode.Failed, "test failed: %s", f.Meta.Aborted)
 	}

@@ -41,18 +41,6 @@ func (d *Delta) Empty() bool {
 	return len(d.Endpoints) == 0 && len(d.Errors) == 0 && len(d.Exceptions) == 0 && d.Dropped == 0
 }
 
-// HistogramFromData rebuilds a Histogram from Data, validating it: the
-// result records the same samples as the histogram Data was taken from.
-func HistogramFromData(d HistogramData) (*Histogram, error) {
-	v, err := d.Validate()
-	if err != nil {
-		return nil, err
-	}
-	h := &Histogram{}
-	h.MergeValid(&v)
-	return h, nil
-}
-
 // SizeBytes estimates the memory the histogram holds, struct included.
 func (h *Histogram) SizeBytes() int {
 	const structSize = 8 + 24 + 8 + 16

@@ -80,25 +80,6 @@ type apiStats struct {
 	DroppedIterations int64          `json:"dropped_iterations"`
 }
 
-// apiPoint is docs/api.md's Point: one second of history.
-type apiPoint struct {
-	T          int64   `json:"t"` // Unix ms
-	Users      int     `json:"users"`
-	RPS        float64 `json:"rps"`
-	FailPerSec float64 `json:"fail_per_sec"`
-	P50        float64 `json:"p50"`
-	P95        float64 `json:"p95"`
-	P99        float64 `json:"p99"`
-	Requests   int64   `json:"requests"`
-	Failures   int64   `json:"failures"`
-}
-
-// apiHistory is the body of GET /api/v1/history and the stream's history
-// event.
-type apiHistory struct {
-	Points []apiPoint `json:"points"`
-}
-
 func rowOf(r stats.Row) apiRow {
 	l := r.Latency
 	return apiRow{
@@ -137,23 +118,6 @@ func workersOf(st master.Status) []apiWorker {
 		})
 	}
 	return out
-}
-
-func pointOf(h stats.HistoryPoint) apiPoint {
-	return apiPoint{
-		T: h.Time.UnixMilli(), Users: h.Users,
-		RPS: finite(h.CurrentRPS), FailPerSec: finite(h.CurrentFailPerSec),
-		P50: finite(h.P50), P95: finite(h.P95), P99: finite(h.P99),
-		Requests: h.Requests, Failures: h.Failures,
-	}
-}
-
-func historyOf(snap stats.Snapshot) apiHistory {
-	pts := make([]apiPoint, 0, len(snap.History))
-	for _, h := range snap.History {
-		pts = append(pts, pointOf(h))
-	}
-	return apiHistory{Points: pts}
 }
 
 // statsOf builds the Stats object; meta gives the dropped iterations.
@@ -221,7 +185,7 @@ func (s *Server) apiStats(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) apiHistory(w http.ResponseWriter, _ *http.Request) {
-	s.writeJSON(w, http.StatusOK, historyOf(s.src.Snapshot(s.now())))
+	s.writeJSON(w, http.StatusOK, report.HistoryOf(s.src.Snapshot(s.now())))
 }
 
 func (s *Server) apiWorkers(w http.ResponseWriter, _ *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/horde-load/horde/internal/report"
 	"github.com/horde-load/horde/internal/stats"
 )
 
@@ -143,7 +144,7 @@ func (h *hub) frame(first bool, prevStarted time.Time, ping bool) *frame {
 	if !first && !snap.Started.Equal(prevStarted) {
 		f.history, f.lastT = historyEvent(snap)
 	} else if n := len(snap.History); n > 0 {
-		p := pointOf(snap.History[n-1])
+		p := report.PointOf(snap.History[n-1])
 		f.point, f.pointT = event("point", p), p.T
 	}
 	f.stats = event("stats", statsOf(snap, st, h.s.meta(snap, st)))
@@ -190,7 +191,7 @@ func event(name string, v any) []byte {
 // historyEvent encodes the whole history and returns the time of its last
 // point.
 func historyEvent(snap stats.Snapshot) ([]byte, int64) {
-	hist := historyOf(snap)
+	hist := report.HistoryOf(snap)
 	var last int64
 	if n := len(hist.Points); n > 0 {
 		last = hist.Points[n-1].T
