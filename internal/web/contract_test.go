@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/report"
+	"github.com/horde-load/horde/internal/runstore"
 	"github.com/horde-load/horde/internal/stats"
 )
 
@@ -59,24 +61,9 @@ func TestUIContract(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
 		}
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, rec.Body.Bytes(), "", "  "); err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		pretty.WriteByte('\n')
-		file := filepath.Join(contractDir, name)
-		if *update {
-			if err := os.WriteFile(file, pretty.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		have, err := os.ReadFile(file)
-		if err != nil || !bytes.Equal(have, pretty.Bytes()) {
-			t.Errorf("ui/src/contract/%s is not what GET %s serves now (err %v): if the change is meant, "+
-				"run go test ./internal/web -run UIContract -update, then make ui-test; the UI must follow", name, path, err)
-		}
+		checkFixture(t, name, path, rec.Body.Bytes())
 	}
+	runsContract(t)
 	// What the UI sends: the fixture is typed as api.ts's TestRequest on
 	// the UI's side, and must be accepted here as it is.
 	body, err := os.ReadFile(filepath.Join(contractDir, "test-request.json"))
@@ -93,5 +80,64 @@ func TestUIContract(t *testing.T) {
 	}
 	if p.Users != 10 || p.SpawnRate != 2 || p.RunTime != 90*time.Second || p.Rate != 0 || p.Host != "http://127.0.0.1:8080" {
 		t.Errorf("the UI's test request decoded as %+v", p)
+	}
+}
+
+// checkFixture compares what GET path served with the fixture
+// ui/src/contract/name, or rewrites the fixture with -update.
+func checkFixture(t *testing.T, name, path string, body []byte) {
+	t.Helper()
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, body, "", "  "); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	pretty.WriteByte('\n')
+	file := filepath.Join(contractDir, name)
+	if *update {
+		if err := os.WriteFile(file, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	have, err := os.ReadFile(file)
+	if err != nil || !bytes.Equal(have, pretty.Bytes()) {
+		t.Errorf("ui/src/contract/%s is not what GET %s serves now (err %v): if the change is meant, "+
+			"run go test ./internal/web -run UIContract -update, then make ui-test; the UI must follow", name, path, err)
+	}
+}
+
+// runsContract writes the run history's fixtures: the list, a run and a
+// comparison, from runs stored in a real store. Run ids are random, so
+// they are replaced by fixed ones; the store's clock is set by hand (each
+// run's writes at its end).
+func runsContract(t *testing.T) {
+	t.Helper()
+	var now time.Time
+	st := openRunStore(t, func() time.Time { return now })
+	now = epoch.Add(5 * time.Second)
+	base := recordRun(t, st, runstore.Info{Started: epoch, Script: "checkout.star", ScriptHash: "sha256:9f2c",
+		Host: "http://127.0.0.1:8080", Options: map[string]string{"users": "10", "spawn_rate": "5", "run_time": "5s"},
+		Labels: map[string]string{"env": "staging", "build": "41"}, Version: "v1.4.0", Workers: 2}, runstore.StatusPassed, 5, steady)
+	now = epoch.Add(time.Hour + 5*time.Second)
+	other := recordRun(t, st, runstore.Info{Started: epoch.Add(time.Hour), Script: "checkout.star", ScriptHash: "sha256:9f2c",
+		Host: "http://127.0.0.1:8080", Options: map[string]string{"users": "10", "spawn_rate": "5", "run_time": "5s"},
+		Labels: map[string]string{"env": "staging", "build": "42"}, Version: "v1.4.0", Workers: 2}, runstore.StatusFailed, 5,
+		func(ctl *fakeControl) {
+			ctl.loadSpread("GET", "/", 100, 2, 9*time.Millisecond, 31*time.Millisecond)
+			ctl.loadSpread("POST", "/login", 9, 0, 40*time.Millisecond, 60*time.Millisecond)
+			ctl.loadSpread("GET", "/cart", 20, 0, 12*time.Millisecond, 18*time.Millisecond)
+		})
+	fixed := strings.NewReplacer(base.id, "a1b2c3d4e5f60718", other.id, "f0e1d2c3b4a59687")
+	srv := New(Options{Runs: st})
+	for name, path := range map[string]string{
+		"runs.json":    "/api/v1/runs",
+		"run.json":     "/api/v1/runs/" + other.id,
+		"compare.json": "/api/v1/runs/compare?base=" + base.id + "&other=" + other.id,
+	} {
+		rec := serve(t, srv, http.MethodGet, path)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		checkFixture(t, name, fixed.Replace(path), []byte(fixed.Replace(rec.Body.String())))
 	}
 }

@@ -1,10 +1,11 @@
 // Package web serves the master's HTTP API (docs/api.md): the versioned
 // JSON routes under /api/v1/, the live SSE stream, Prometheus /metrics,
 // the downloads (CSV, JSON and HTML reports), the /healthz and /readyz
-// probes, and the Locust-compatible subset (POST /swarm, GET /stop,
-// GET /stats/reset, GET /stats/requests key for key, the CSV downloads and
-// /stats/report) so that Locust exporters, KEDA scalers and scripts work
-// unchanged.
+// probes, the run history (stored runs listed, opened, compared and
+// deleted, when Options.Runs is set), and the Locust-compatible subset
+// (POST /swarm, GET /stop, GET /stats/reset, GET /stats/requests key for
+// key, the CSV downloads and /stats/report) so that Locust exporters,
+// KEDA scalers and scripts work unchanged.
 //
 // It holds no test state of its own: every response is built from a
 // Source (package master implements it) at the time of the request, and
@@ -22,6 +23,7 @@ import (
 
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/report"
+	"github.com/horde-load/horde/internal/runstore"
 	"github.com/horde-load/horde/internal/stats"
 )
 
@@ -69,6 +71,10 @@ type Options struct {
 	// Control starts, edits, stops and resets tests; nil makes those
 	// routes answer 503 (a read-only API).
 	Control Controller
+	// Runs is the run history (/api/v1/runs...): stored runs to list,
+	// open, compare and delete; a *runstore.Store. Nil turns those routes
+	// into a 404 that says run history is off.
+	Runs Runs
 	// UI serves the browser UI: GET / and every path the API does not
 	// route, except under /api/. Nil answers those with a JSON 404.
 	UI http.Handler
@@ -101,6 +107,7 @@ type Options struct {
 type Server struct {
 	src     Source
 	ctl     Controller
+	runs    Runs
 	ui      http.Handler
 	auth    *authenticator
 	metaFn  func() report.Meta
@@ -116,10 +123,13 @@ type Server struct {
 // down (e.g. with RegisterOnShutdown): it ends the open event streams,
 // which would otherwise keep Shutdown waiting.
 func New(o Options) *Server {
-	s := &Server{src: o.Source, ctl: o.Control, ui: o.UI, auth: newAuthenticator(o.Auth),
+	s := &Server{src: o.Source, ctl: o.Control, runs: o.Runs, ui: o.UI, auth: newAuthenticator(o.Auth),
 		metaFn: o.Meta, log: o.Logger, now: o.Now}
 	if s.src == nil && s.ctl != nil {
 		s.src = s.ctl
+	}
+	if st, ok := s.runs.(*runstore.Store); ok && st == nil {
+		s.runs = nil // a nil store in the interface: no run history
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -150,6 +160,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/stop", s.needControl(s.apiStop))
 	m.HandleFunc("POST /api/v1/reset", s.needControl(s.apiReset))
 	s.downloadRoutes()
+	s.runRoutes()
 
 	m.HandleFunc("GET /stats/requests", s.needSource(s.statsRequests))
 	m.HandleFunc("POST /swarm", s.swarm)
