@@ -44,7 +44,7 @@ kube-bins:
 
 ## kube-e2e: every command of docs/kubernetes.md on a real one-node cluster that scripts/kube-cluster.sh
 ## starts on this machine as root (containerd, kubelet...), taken down afterwards; skipped, saying why,
-## where it cannot run. The first run builds the Kubernetes commands and images (~14 min), later runs reuse them.
+## where it cannot run. The first run builds the Kubernetes commands and images (~17 min), later runs reuse them.
 kube-e2e:
 	GO=$(GO) KUBE_BIN=$(KUBE_BIN) scripts/kube-e2e.sh
 

@@ -7,7 +7,8 @@
 #           KUBE_BINS_CLUSTER=1, scripts/kube-images.sh), then starts
 #           containerd, etcd, kube-apiserver, kube-controller-manager,
 #           kube-scheduler, kubelet and kube-proxy, waits for the node to be
-#           Ready and for the cluster DNS (CoreDNS) to answer. A cluster left
+#           Ready, for the cluster DNS (CoreDNS) to answer and for
+#           metrics-server to serve metrics.k8s.io (kubectl top, the HPA). A cluster left
 #           by an earlier run is taken down first. The last line printed is
 #           the `export KUBECONFIG=...` to use.
 #   down    stops every process `up` started, deletes the pods' network
@@ -131,6 +132,8 @@ pki() {
 		cert apiserver /CN=kube-apiserver \
 			"DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:$svc_api,IP:$ip"
 		cert admin "/O=system:masters/CN=horde-kube-admin"
+		# The API server's identity towards aggregated APIs (metrics-server).
+		cert front-proxy-client /CN=front-proxy-client
 		openssl genrsa -out sa.key 2048 2>/dev/null
 		openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
 	)
@@ -185,7 +188,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conf_dir = "$dir/cni/net.d"
 EOF
 	# A bridge with the gateway on the host and no masquerading: pods reach
-	# each other, the host and Services, and nothing beyond the machine.
+	# each other, Services and the node's address (the kubelet, for
+	# metrics-server), and have no default route: nothing beyond the machine.
 	cat >"$dir/cni/net.d/10-horde-kube.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
@@ -201,7 +205,7 @@ EOF
         "type": "host-local",
         "dataDir": "$dir/cni/ipam",
         "ranges": [[{"subnet": "$pod_cidr", "gateway": "$pod_gw"}]],
-        "routes": [{"dst": "$pod_cidr"}, {"dst": "$svc_cidr"}]
+        "routes": [{"dst": "$pod_cidr"}, {"dst": "$svc_cidr"}, {"dst": "$1/32"}]
       }
     }
   ]
@@ -286,11 +290,11 @@ up() {
 	done
 	net_setup
 	pki "$ip"
-	write_configs
+	write_configs "$ip"
 
 	start containerd containerd --config "$dir/containerd.toml"
 	wait_for containerd 30 ctr version
-	load_tar "$images/pause.tar" "$images/coredns.tar" "$images/busybox.tar"
+	load_tar "$images/pause.tar" "$images/coredns.tar" "$images/busybox.tar" "$images/metrics-server.tar"
 
 	start etcd "$bin/etcd" --name horde-kube --data-dir "$dir/etcd" \
 		--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -306,7 +310,11 @@ up() {
 		--service-account-issuer https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file "$p/sa.pub" --service-account-signing-key-file "$p/sa.key" \
 		--service-cluster-ip-range "$svc_cidr" --allow-privileged=true \
-		--profiling=false
+		--requestheader-client-ca-file "$p/ca.crt" --requestheader-allowed-names front-proxy-client \
+		--requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+		--requestheader-extra-headers-prefix X-Remote-Extra- \
+		--proxy-client-cert-file "$p/front-proxy-client.crt" --proxy-client-key-file "$p/front-proxy-client.key" \
+		--enable-aggregator-routing=true --profiling=false
 	wait_for "kube-apiserver /readyz" 90 kubectl get --raw /readyz
 	start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$kubeconfig" \
 		--authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
@@ -327,6 +335,7 @@ up() {
 	# namespace (the controller-manager makes it).
 	wait_for "ServiceAccount default" 60 kubectl -n default get serviceaccount default
 	coredns
+	metrics_server
 	say "cluster up in $((SECONDS - t0))s; pods Ready: $(kubectl get pods -A --no-headers | wc -l)"
 	echo "export KUBECONFIG=$kubeconfig"
 }
@@ -336,6 +345,15 @@ coredns() {
 	if ! kubectl -n kube-system rollout status deployment/coredns --timeout=120s; then
 		kubectl -n kube-system describe pods -l k8s-app=kube-dns | tail -30
 		die "CoreDNS did not become ready"
+	fi
+}
+
+metrics_server() {
+	kubectl apply -f "$root/tools/kube/cluster/metrics-server.yaml" >/dev/null
+	if ! kubectl -n kube-system rollout status deployment/metrics-server --timeout=120s ||
+		! kubectl wait --for=condition=Available apiservice/v1beta1.metrics.k8s.io --timeout=60s; then
+		kubectl -n kube-system logs deployment/metrics-server --tail=30 || true
+		die "metrics-server did not become available"
 	fi
 }
 

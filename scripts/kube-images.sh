@@ -8,6 +8,7 @@
 #   localhost/coredns:1.12.0           the cluster DNS (tools/coredns: CoreDNS from the Go module proxy)
 #   docker.io/library/busybox:latest   Debian's busybox-static, for the docs' `kubectl run --image=busybox`
 #                                      step that copies reports off a volume
+#   localhost/metrics-server:v0.8.1    resource metrics for the HPA (tools/metrics-server, from the Go module proxy)
 #
 # Each is FROM scratch: one static binary (busybox with its applets as
 # symlinks), built with podman without running a container. Idempotent:
@@ -33,11 +34,11 @@ command -v podman >/dev/null || {
 }
 
 stamp="$("$go" version)
-$(cd "$root/tools" && sha256sum pause/go.mod pause/main.go coredns/go.mod coredns/go.sum coredns/main.go)
+$(cd "$root/tools" && sha256sum pause/go.mod pause/main.go coredns/go.mod coredns/go.sum coredns/main.go metrics-server/go.mod metrics-server/go.sum)
 $(sha256sum "$busybox" | cut -d' ' -f1) busybox
 $(sha256sum "$0" | cut -d' ' -f1) kube-images.sh"
 if [[ -f $dir/.stamp && $(<"$dir/.stamp") == "$stamp" ]] &&
-	[[ -f $dir/pause.tar && -f $dir/coredns.tar && -f $dir/busybox.tar ]]; then
+	[[ -f $dir/pause.tar && -f $dir/coredns.tar && -f $dir/busybox.tar && -f $dir/metrics-server.tar ]]; then
 	echo "kube-images: up to date in $dir"
 	exit 0
 fi
@@ -56,10 +57,12 @@ image() {
 	echo "kube-images: $2 -> $dir/$1.tar"
 }
 
-echo "kube-images: building pause and CoreDNS (a cold Go build cache takes about 3 minutes)"
-mkdir -p "$tmp/pause" "$tmp/coredns" "$tmp/busybox/bin"
+echo "kube-images: building pause, CoreDNS and metrics-server (a cold Go build cache takes about 6 minutes)"
+mkdir -p "$tmp/pause" "$tmp/coredns" "$tmp/busybox/bin" "$tmp/metrics-server"
 CGO_ENABLED=0 "$go" -C "$root/tools/pause" build -trimpath -ldflags "-s -w" -o "$tmp/pause/pause" .
 CGO_ENABLED=0 "$go" -C "$root/tools/coredns" build -trimpath -ldflags "-s -w" -o "$tmp/coredns/coredns" .
+CGO_ENABLED=0 "$go" -C "$root/tools/metrics-server" build -trimpath -ldflags "-s -w" \
+	-o "$tmp/metrics-server/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server
 
 cat >"$tmp/pause/Containerfile" <<'EOF'
 FROM scratch
@@ -72,6 +75,12 @@ FROM scratch
 COPY coredns /coredns
 EXPOSE 1053 1053/udp
 ENTRYPOINT ["/coredns"]
+EOF
+cat >"$tmp/metrics-server/Containerfile" <<'EOF'
+FROM scratch
+COPY metrics-server /metrics-server
+USER 65532:65532
+ENTRYPOINT ["/metrics-server"]
 EOF
 cp "$busybox" "$tmp/busybox/bin/busybox"
 for applet in sh ls cat tar sleep mkdir cp rm chown chmod id; do
@@ -87,5 +96,6 @@ EOF
 image pause localhost/pause:3.10 "$tmp/pause"
 image coredns localhost/coredns:1.12.0 "$tmp/coredns"
 image busybox docker.io/library/busybox:latest "$tmp/busybox"
+image metrics-server localhost/metrics-server:v0.8.1 "$tmp/metrics-server"
 printf '%s\n' "$stamp" >"$dir/.stamp"
 echo "kube-images: built in $((SECONDS - start))s"

@@ -124,8 +124,8 @@ func docFile(t testing.TB, blocks []docBlock, path string) string {
 // e2eFiles the files it writes: together, every marked block of the page.
 var (
 	e2eRuns = []string{
-		"image", "load", "target", "base", "master-log", "port-forward", "start", "scale", "counts",
-		"loadbalancer", "cleanup",
+		"image", "load", "target", "base", "master-log", "port-forward", "start", "scale", "scale-down", "counts",
+		"hpa", "hpa-load", "hpa-off", "loadbalancer", "cleanup",
 		"reports-pv", "headless", "headless-scale", "reports-copy", "headless-again", "headless-failed", "headless-cleanup",
 		"helm-install", "helm-upgrade", "helm-uninstall",
 	}

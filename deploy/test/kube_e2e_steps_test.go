@@ -88,7 +88,14 @@ func (e *e2e) walkthrough() {
 		return nil
 	})
 
-	// Stop; horde's counts equal the sample app's.
+	// Back to 7: the leaving workers hand their users and statistics over.
+	start = time.Now()
+	e.run("scale-down", time.Minute)
+	e.waitWorkers(ui, 7, 20, 3*time.Minute)
+	e.figure("scaled down to 7 workers with 20 users each again: %.1fs from kubectl scale", time.Since(start).Seconds())
+
+	// Stop; horde's counts equal the sample app's, the 13 workers that
+	// left included.
 	e.run("counts", 2*time.Minute, api...)
 	if err := apiGet(ui, "/api/v1/stats", &st); err != nil || st.State != "stopped" {
 		t.Fatalf("after stop: state %q (%v)", st.State, err)
@@ -102,6 +109,8 @@ func (e *e2e) walkthrough() {
 		t.Errorf("horde counted %d requests (%d failures), the sample app served %d: want equal (±2 in flight at stop), no failures",
 			st.Total.Requests, st.Total.Failures, served)
 	}
+
+	e.hpa(ui, api)
 
 	// 5 (the UI on a LoadBalancer): the master restarts with a password.
 	e.stopForwards()
@@ -127,6 +136,52 @@ func (e *e2e) walkthrough() {
 	// 7. Clean up: nothing left.
 	e.run("cleanup", 3*time.Minute)
 	e.nothingLeft("after the walkthrough's clean-up")
+}
+
+// hpa: the hpa overlay on the running master and 7 workers; under the
+// page's open-model load the HorizontalPodAutoscaler adds workers on their
+// CPU use (metrics-server), and they join the test; then back to the base.
+func (e *e2e) hpa(ui string, api []string) {
+	t := e.t
+	e.run("hpa", time.Minute)
+	e.run("hpa-load", time.Minute, api...)
+	start := time.Now()
+	var peak string
+	e.poll("the HPA adding workers under load", 5*time.Minute, func() error {
+		out, err := e.kubectl("get", "hpa", "horde-worker", "-o",
+			"jsonpath={.status.currentReplicas} {.status.desiredReplicas} {.status.currentMetrics[0].resource.current.averageUtilization}")
+		if err != nil {
+			return err
+		}
+		var cur, want, util int
+		fmt.Sscan(out, &cur, &want, &util)
+		if util > 0 {
+			peak = fmt.Sprintf("%d%%", util)
+		}
+		w, err := connected(ui)
+		if err != nil {
+			return err
+		}
+		if cur <= 7 || len(w) <= 7 {
+			return fmt.Errorf("HPA replicas %d (desired %d, CPU %d%% of the request), %d workers connected", cur, want, util, len(w))
+		}
+		return nil
+	})
+	w, _ := connected(ui)
+	var st apiStats
+	if err := apiGet(ui, "/api/v1/stats", &st); err != nil {
+		t.Fatal(err)
+	}
+	e.figure("HPA: %d workers connected %.0fs into a 2,500 requests/s test (workers' CPU %s of their request, target 70%%), %d requests, %d failures",
+		len(w), time.Since(start).Seconds(), peak, st.Total.Requests, st.Total.Failures)
+	if st.Total.Failures != 0 {
+		t.Errorf("HPA test: %d failed requests", st.Total.Failures)
+	}
+	e.run("hpa-off", 2*time.Minute, api...)
+	if out, err := e.kubectl("get", "hpa", "-o", "name"); err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("HPA left after hpa-off: %q %v", out, err)
+	}
+	e.waitWorkers(ui, 7, 0, 3*time.Minute)
 }
 
 // myHorde writes the page's my-horde overlay, with the script and module it
