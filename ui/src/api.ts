@@ -199,3 +199,167 @@ export function stopTest(): Promise<unknown> {
 export function resetStats(): Promise<unknown> {
   return post("reset");
 }
+
+// ---- Run history (GET /api/v1/runs…, docs/api.md "Run history") ----
+
+/** A stored run's verdict, or "running" while it goes on. */
+export type RunStatus = "running" | "passed" | "failed" | "aborted";
+
+/** The figures a run list shows and sorts by: the summary's totals. */
+export interface RunMetrics {
+  requests: number;
+  failures: number;
+  rps: number;
+  p95_ms: number;
+  duration_s: number;
+}
+
+/** A stored run without its blobs, as GET /api/v1/runs lists it. */
+export interface StoredRun {
+  id: string;
+  status: string;
+  reason: string;
+  script: string;
+  script_hash: string;
+  host: string;
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  version: string;
+  workers: number;
+  /** RFC 3339, UTC, to the millisecond. */
+  started: string;
+  /** null while the run is running. */
+  ended: string | null;
+  updated: string;
+  metrics: RunMetrics;
+  thresholds: ThresholdResult[];
+}
+
+/** GET /api/v1/runs: a page of runs, newest first unless sorted otherwise. */
+export interface RunList {
+  runs: StoredRun[];
+  /** How many runs the filter selects, all pages together. */
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** One endpoint of the summary JSON (the --json contract). */
+export interface EndpointSummary {
+  method: string;
+  name: string;
+  requests: number;
+  failures: number;
+  rps: number;
+  bytes_avg: number;
+  latency_ms: Latency;
+}
+
+/** The summary JSON (--json, GET /api/v1/report.json), as a stored run keeps it. */
+export interface Summary {
+  version: number;
+  started: string;
+  duration_s: number;
+  users_peak: number;
+  host: string;
+  totals: { requests: number; failures: number; rps: number; latency_ms: Latency };
+  endpoints: EndpointSummary[];
+  errors: ErrorEntry[];
+  exceptions: ExceptionEntry[];
+  workers: { id: string; state: string; users: number }[];
+  thresholds: ThresholdResult[];
+  dropped_iterations: number;
+  warnings: string[];
+  shape: string;
+  aborted: string;
+}
+
+/** A test's history: GET /api/v1/history, and a stored run's. */
+export interface HistoryBody {
+  points: Point[];
+}
+
+/** GET /api/v1/runs/{ref}: a run, its summary (null before its first save) and its history. */
+export interface RunDetail {
+  run: StoredRun;
+  summary: Summary | null;
+  history: HistoryBody;
+  /** What of the stored run could not be read. */
+  warnings: string[];
+}
+
+/** How a change looks to the user; "same" is within comparison.same_within. */
+export type Direction = "better" | "worse" | "same";
+
+/** One figure in two runs; diff = other − base, rel = diff / base (null when base is 0). */
+export interface Delta {
+  base: number;
+  other: number;
+  diff: number;
+  rel: number | null;
+  direction: string;
+}
+
+/** The compared latency figures of a row, in ms. */
+export interface LatencyDeltas {
+  p50: Delta;
+  p90: Delta;
+  p95: Delta;
+  p99: Delta;
+  p999: Delta;
+  avg: Delta;
+  max: Delta;
+}
+
+/** The compared figures of a row. */
+export interface Figures {
+  requests: Delta;
+  failures: Delta;
+  /** failures / requests. */
+  fail_ratio: Delta;
+  rps: Delta;
+  latency_ms: LatencyDeltas;
+}
+
+/** An endpoint both runs have. */
+export interface EndpointComparison extends Figures {
+  method: string;
+  name: string;
+}
+
+/** report.Compare: other compared with base. */
+export interface Comparison {
+  same_within: number;
+  duration_s: Delta;
+  totals: Figures;
+  endpoints: EndpointComparison[];
+  only_base: EndpointSummary[];
+  only_other: EndpointSummary[];
+}
+
+/** One run of a comparison, with its history for the overlaid charts. */
+export interface CompareSide {
+  run: StoredRun;
+  history: HistoryBody;
+}
+
+/** GET /api/v1/runs/compare?base=&other=. */
+export interface RunComparison {
+  base: CompareSide;
+  other: CompareSide;
+  comparison: Comparison;
+  warnings: string[];
+}
+
+/** deleteRun deletes a finished run; a running one is refused (409). */
+export async function deleteRun(id: string): Promise<unknown> {
+  let resp: Response;
+  try {
+    resp = await fetch(apiBase + "runs/" + encodeURIComponent(id), { method: "DELETE" });
+  } catch (err) {
+    throw new APIError(`cannot reach the master: ${String(err)}`, 0);
+  }
+  const text = await resp.text();
+  if (!resp.ok) throw new APIError(errorText(resp.status, text), resp.status);
+  return text;
+}

@@ -7,11 +7,12 @@ import { Charts } from "./components/Charts";
 import { Downloads, Exceptions, Failures, Workers } from "./components/Panels";
 import { StatsTable } from "./components/StatsTable";
 import { TestForm } from "./components/TestForm";
+import { RunsView } from "./components/Runs";
 import { TopBar, type Actions } from "./components/TopBar";
 import { count } from "./format";
 import { useLive, type Live } from "./live";
 
-const tabs = ["statistics", "charts", "failures", "exceptions", "workers", "downloads"] as const;
+const tabs = ["statistics", "charts", "failures", "exceptions", "workers", "downloads", "runs"] as const;
 type Tab = (typeof tabs)[number];
 
 /** App is the whole page. */
@@ -30,7 +31,10 @@ export function App() {
       <Banners stats={stats} connected={live.connected} notice={notice} dismiss={dismiss} />
       <TabBar tab={tab} select={setTab} stats={stats} />
       <main>
-        {!stats ? (
+        {tab === "runs" ? (
+          // Stored runs need no live master: shown even while connecting.
+          <RunsView state={stats?.state} />
+        ) : !stats ? (
           <section class="panel empty-panel" data-testid="connecting">
             Connecting to the master…
           </section>
@@ -51,17 +55,25 @@ export function App() {
   );
 }
 
+/** tabFromHash reads the tab from the fragment's first part (#runs/ID is the Runs tab). */
 function tabFromHash(): Tab {
-  const h = location.hash.replace(/^#/, "");
+  const h = location.hash.replace(/^#/, "").split("/")[0];
   return (tabs as readonly string[]).includes(h) ? (h as Tab) : "statistics";
 }
 
-/** useTab is the open tab, mirrored in the URL's fragment. */
+/** useTab is the open tab, mirrored in the URL's fragment (and following it: Back, links). */
 function useTab(): [Tab, (t: Tab) => void] {
   const [tab, setTab] = useState<Tab>(tabFromHash);
+  useEffect(() => {
+    const on = () => setTab(tabFromHash());
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
   const select = (t: Tab) => {
     setTab(t);
     history.replaceState(null, "", `#${t}`);
+    // The Runs view follows the fragment: its tab leads back to the list.
+    if (t === "runs") dispatchEvent(new HashChangeEvent("hashchange"));
   };
   return [tab, select];
 }
@@ -153,6 +165,7 @@ function TabBar({ tab, select, stats }: { tab: Tab; select(t: Tab): void; stats:
     exceptions: n("Exceptions", stats?.exceptions),
     workers: n("Workers", stats?.workers),
     downloads: "Download data",
+    runs: "Runs",
   };
   return (
     <nav class="tabs" role="tablist">

@@ -94,14 +94,20 @@ interface Props {
   version: number;
   /** Hidden charts keep counting points but do not draw. */
   visible: boolean;
+  /**
+   * prefix sets the charts apart from the live ones when both are on the
+   * page (a stored run's): it starts their test ids and their cursor
+   * sync key. "" for the live charts.
+   */
+  prefix?: string;
 }
 
 /** Charts renders the three charts, one under the other. */
-export function Charts({ history, version, visible }: Props) {
+export function Charts({ history, version, visible, prefix = "" }: Props) {
   return (
     <section class="panel charts" hidden={!visible}>
       {specs.map((s) => (
-        <Chart key={s.testid} spec={s} history={history} version={version} visible={visible} />
+        <Chart key={s.testid} spec={s} history={history} version={version} visible={visible} prefix={prefix} />
       ))}
     </section>
   );
@@ -109,7 +115,7 @@ export function Charts({ history, version, visible }: Props) {
 
 const chartHeight = 240;
 
-function Chart({ spec, history, version, visible }: Props & { spec: ChartSpec }) {
+function Chart({ spec, history, version, visible, prefix = "" }: Props & { spec: ChartSpec }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const data = (): uPlot.AlignedData => [history.cols.t, ...spec.pick(history.cols)];
@@ -120,7 +126,7 @@ function Chart({ spec, history, version, visible }: Props & { spec: ChartSpec })
     const el = box.current;
     if (!visible || !el) return;
     if (!plot.current) {
-      plot.current = new uPlot(options(spec, width(el)), data(), el);
+      plot.current = new uPlot(options(spec, width(el), prefix), data(), el);
     } else {
       plot.current.setSize({ width: width(el), height: chartHeight });
       plot.current.setData(data());
@@ -144,7 +150,7 @@ function Chart({ spec, history, version, visible }: Props & { spec: ChartSpec })
   return (
     <figure class="chart">
       <figcaption>{spec.title}</figcaption>
-      <div ref={box} class="chart-box" data-testid={spec.testid} data-points={history.length} />
+      <div ref={box} class="chart-box" data-testid={prefix + spec.testid} data-points={history.length} />
     </figure>
   );
 }
@@ -153,11 +159,11 @@ function width(el: HTMLElement): number {
   return Math.max(300, Math.floor(el.clientWidth));
 }
 
-function options(spec: ChartSpec, w: number): uPlot.Options {
+function options(spec: ChartSpec, w: number, prefix: string): uPlot.Options {
   return {
     width: w,
     height: chartHeight,
-    cursor: { sync: { key: "horde" } },
+    cursor: { sync: { key: "horde" + prefix } },
     scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [{ values: timeLabels, space: 70, incrs: timeIncrs }, { label: spec.unit, size: 60 }],
     series: [{ label: "Time", value: (_u, v) => (v === null ? "latest" : clock(v)) }, ...spec.series],

@@ -8,14 +8,24 @@ import { Component } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Row, Stats } from "../api";
 import { count, ms, rate } from "../format";
-import { columns, nextOrder, rowKey, sameRow, sortRows, type SortOrder } from "../sort";
+import { columns, nextOrder, rowKey, sameRow, sortRows, type ColumnKey, type SortOrder } from "../sort";
 import { visibleSlice, type View } from "../window";
 
 /** The table's least width: the fixed columns plus room for names. */
 const minTableWidth = columns.reduce((sum, c) => sum + c.width, 0) + 180;
 
+interface Props {
+  stats: Stats;
+  /**
+   * labels renames columns: a stored run's table says "RPS" where the
+   * live one says "Current RPS", since a finished run's rates are over
+   * its whole length.
+   */
+  labels?: Partial<Record<ColumnKey, string>>;
+}
+
 /** StatsTable renders stats.endpoints and stats.total. */
-export function StatsTable({ stats }: { stats: Stats }) {
+export function StatsTable({ stats, labels }: Props) {
   const [order, setOrder] = useState<SortOrder>({ key: null, desc: false });
   const [filter, setFilter] = useState("");
   const endpoints = stats.endpoints ?? [];
@@ -59,7 +69,7 @@ export function StatsTable({ stats }: { stats: Stats }) {
             ))}
           </colgroup>
           <thead>
-            <HeaderRow order={order} setOrder={setOrder} />
+            <HeaderRow order={order} setOrder={setOrder} labels={labels} />
           </thead>
           <tbody ref={body}>
             {start > 0 && <Spacer height={start * rowHeight} />}
@@ -84,8 +94,14 @@ export function StatsTable({ stats }: { stats: Stats }) {
   );
 }
 
+interface HeaderProps {
+  order: SortOrder;
+  setOrder(o: SortOrder): void;
+  labels?: Partial<Record<ColumnKey, string>>;
+}
+
 /** HeaderRow is the row of column headers; a click sorts by the column. */
-function HeaderRow({ order, setOrder }: { order: SortOrder; setOrder(o: SortOrder): void }) {
+function HeaderRow({ order, setOrder, labels }: HeaderProps) {
   return (
     <tr>
       {columns.map((c) => {
@@ -98,7 +114,7 @@ function HeaderRow({ order, setOrder }: { order: SortOrder; setOrder(o: SortOrde
             aria-sort={active ? (order.desc ? "descending" : "ascending") : "none"}
             onClick={() => setOrder(nextOrder(order, c))}
           >
-            {c.label}
+            {labels?.[c.key] ?? c.label}
             <span class="arrow">{active ? (order.desc ? " ▼" : " ▲") : ""}</span>
           </th>
         );

@@ -55,28 +55,35 @@ export function Thresholds({ state }: { state: State }) {
           Cannot refresh the thresholds: {error}
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th>Result</th>
-            <th>Threshold</th>
-            <th class="num">Measured</th>
-            <th>Note</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((t, i) => (
-            <tr key={`${i}\u0000${t.expr}`} data-testid="threshold-row" data-passed={String(t.passed)} data-expr={t.expr}>
-              <td class={t.passed ? "good" : "bad"}>{t.passed ? "✓ pass" : "✗ fail"}</td>
-              <td class="name">
-                <code>{t.expr}</code>
-              </td>
-              <td class="num">{thresholdValue(t.value)}</td>
-              <td class="muted">{t.note ?? ""}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ThresholdTable list={list} />
     </div>
+  );
+}
+
+/** ThresholdTable lists thresholds with their verdicts: the live test's, or a stored run's. */
+export function ThresholdTable({ list }: { list: readonly ThresholdResult[] }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>Result</th>
+          <th>Threshold</th>
+          <th class="num">Measured</th>
+          <th>Note</th>
+        </tr>
+      </thead>
+      <tbody>
+        {list.map((t, i) => (
+          <tr key={`${i}\u0000${t.expr}`} data-testid="threshold-row" data-passed={String(t.passed)} data-expr={t.expr}>
+            <td class={t.passed ? "good" : "bad"}>{t.passed ? "✓ pass" : "✗ fail"}</td>
+            <td class="name">
+              <code>{t.expr}</code>
+            </td>
+            <td class="num">{thresholdValue(t.value)}</td>
+            <td class="muted">{t.note ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
