@@ -51,7 +51,7 @@ etcd_port=23790
 api_port=6443
 # Made at fixed paths by containerd's shims, the kubelet and libcni,
 # whatever their configuration says.
-fixed_dirs=(/run/containerd /var/lib/kubelet /var/lib/cni)
+fixed_dirs=(/run/containerd /var/lib/kubelet /var/lib/cni /run/netns)
 # The order processes are stopped in is the reverse of this.
 components=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 
@@ -454,7 +454,10 @@ down() {
 	local p
 	if [[ -f $dir/created ]]; then
 		while read -r p; do
-			case $p in /run/containerd | /var/lib/kubelet | /var/lib/cni) rm -rf "$p" ;; esac
+			case $p in
+			/run/containerd | /var/lib/kubelet | /var/lib/cni) rm -rf "$p" ;;
+			/run/netns) rmdir "$p" 2>/dev/null || true ;; # others' namespaces may be there now
+			esac
 		done <"$dir/created"
 	fi
 	[[ -f $dir/ip_forward-before ]] && sysctl -qw "net.ipv4.ip_forward=$(<"$dir/ip_forward-before")" || true
@@ -500,9 +503,15 @@ iptables_clean() {
 }
 
 cgroups_clean() {
-	# The kubelet's cgroupfs hierarchy, in every controller (empty once
-	# the processes are gone; rmdir only removes empty groups).
-	local d
+	# The kubelet's cgroupfs hierarchy, in every controller: first any
+	# container process still in it (its shim was killed before it), then
+	# the groups (rmdir only removes empty ones).
+	local d pid
+	for pid in $(cat /sys/fs/cgroup/*/kubepods/cgroup.procs /sys/fs/cgroup/*/kubepods/*/cgroup.procs \
+		/sys/fs/cgroup/*/kubepods/*/*/cgroup.procs /sys/fs/cgroup/*/kubepods/*/*/*/cgroup.procs 2>/dev/null | sort -u); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	sleep 0.2
 	for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
 		[[ -d $d ]] || continue
 		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
