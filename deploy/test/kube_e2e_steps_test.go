@@ -144,6 +144,10 @@ func (e *e2e) walkthrough() {
 func (e *e2e) hpa(ui string, api []string) {
 	t := e.t
 	e.run("hpa", time.Minute)
+	rate := regexp.MustCompile(`"rate": *(\d+)`).FindStringSubmatch(docRun(t, e.blocks, "hpa-load").Text)
+	if rate == nil {
+		t.Fatalf("%s (hpa-load): no open-model test (\"rate\": N)", kubernetesDoc)
+	}
 	e.run("hpa-load", time.Minute, api...)
 	start := time.Now()
 	var peak string
@@ -172,8 +176,8 @@ func (e *e2e) hpa(ui string, api []string) {
 	if err := apiGet(ui, "/api/v1/stats", &st); err != nil {
 		t.Fatal(err)
 	}
-	e.figure("HPA: %d workers connected %.0fs into a 2,500 requests/s test (workers' CPU %s of their request, target 70%%), %d requests, %d failures",
-		len(w), time.Since(start).Seconds(), peak, st.Total.Requests, st.Total.Failures)
+	e.figure("HPA: %d workers connected %.0fs into a %s requests/s test (workers' CPU %s of their request, target 70%%), %d requests, %d failures",
+		len(w), time.Since(start).Seconds(), rate[1], peak, st.Total.Requests, st.Total.Failures)
 	if st.Total.Failures != 0 {
 		t.Errorf("HPA test: %d failed requests", st.Total.Failures)
 	}
