@@ -70,6 +70,8 @@ func helmCases(root string) []helmCase {
 	return []helmCase{
 		{"defaults", nil, nil, func(t *testing.T, r rendering) {
 			checkDeployments(t, r, 7)
+			target := renderKustomize(t, newDecoder(t), filepath.Join(root, "deploy", "kubernetes", "target"))
+			checkFitsSmallCluster(t, r, target)
 			checkScriptIsTheExample(t, r)
 			checkGeneratedToken(t, r)
 			if len(r.services()) != 2 || r.get("ServiceMonitor", "horde") != nil || r.get("ConfigMap", "horde-dashboard") != nil {

@@ -13,6 +13,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -95,10 +96,43 @@ func TestKustomize(t *testing.T) {
 func checkBase(t *testing.T, r rendering) {
 	t.Helper()
 	checkDeployments(t, r, 7)
+	target := renderKustomize(t, newDecoder(t), filepath.Join(repoRoot(t), "deploy", "kubernetes", "target"))
+	checkFitsSmallCluster(t, r, target)
 	for _, s := range r.services() {
 		if s.Spec.Type != corev1.ServiceTypeClusterIP {
 			t.Errorf("Service/%s is %s: the base exposes nothing outside the cluster", s.Name, s.Spec.Type)
 		}
+	}
+}
+
+// smallCluster is the CPU a laptop-sized cluster (kind or minikube on 2
+// cores) can allocate to the walkthrough, leaving room for its own pods.
+const smallCluster = "1800m"
+
+// checkFitsSmallCluster: the walkthrough's pods — the master, the sample
+// app and 20 workers (after kubectl scale) — request no more CPU than a
+// 2-core cluster has (with 1 CPU per worker, 7 workers did not fit one), and
+// each worker may still use a whole core (its limit: horde's GOMAXPROCS
+// follows it).
+func checkFitsSmallCluster(t *testing.T, base, target rendering) {
+	t.Helper()
+	total := resource.MustParse("0")
+	add := func(p podTemplate, n int64) {
+		for _, c := range p.Spec.Spec.Containers {
+			q := c.Resources.Requests.Cpu().DeepCopy()
+			q.Mul(n)
+			total.Add(q)
+		}
+	}
+	add(base.one(t, "master"), 1)
+	add(target.one(t, "target"), 1)
+	w := base.one(t, "worker")
+	add(w, 20)
+	if limit := container(w).Resources.Limits.Cpu(); limit.Cmp(resource.MustParse("1")) != 0 {
+		t.Errorf("worker CPU limit %v, want 1 (one core per worker at most)", limit)
+	}
+	if total.Cmp(resource.MustParse(smallCluster)) > 0 {
+		t.Errorf("master + sample app + 20 workers request %v CPU, more than a 2-core cluster can give (%s)", &total, smallCluster)
 	}
 }
 
