@@ -66,7 +66,7 @@ func (s *Server) runRoutes() {
 func (s *Server) needRuns(h func(ctx context.Context, w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.runs == nil {
-			s.writeError(w, http.StatusNotFound, "run history is off: the master was started without --store")
+			s.writeError(w, http.StatusNotFound, "run history is off: this master has no run store (--store)")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), runsTimeout)
