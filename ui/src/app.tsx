@@ -85,11 +85,12 @@ function useActions(live: Live) {
   const [notice, setNotice] = useState("");
   const [offeredStart, setOfferedStart] = useState(false);
 
-  // Like Locust, a master that is ready and idle greets with the start form, once.
+  // Like Locust, a master that is ready and idle greets with the start form,
+  // once; not a page opened on the Runs tab, which came for past tests.
   useEffect(() => {
     if (live.stats && !offeredStart) {
       setOfferedStart(true);
-      if (live.stats.state === "ready") setForm("start");
+      if (live.stats.state === "ready" && tabFromHash() !== "runs") setForm("start");
     }
   }, [live.stats, offeredStart]);
 

@@ -70,6 +70,7 @@ export function RunView({ runRef }: { runRef: string }) {
       ) : (
         <section class="panel empty-panel" data-testid="run-no-summary">
           No statistics saved yet: the run is {run.status}.
+          {run.status === "running" && " A running test is saved every few seconds: reload to see what it has so far."}
         </section>
       )}
       <h3 class="section-title">Charts</h3>

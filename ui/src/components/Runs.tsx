@@ -92,7 +92,8 @@ function RunList({ state, filter, setFilter, order, setOrder, picked, setPicked 
   if (list.error?.status === 404 && /run history is off/.test(list.error.message)) {
     return (
       <section class="panel empty-panel" data-testid="runs-off">
-        {list.error.message}. Start it with <code>--store PATH</code> to keep every test here.
+        {sentence(list.error.message)} Give the master a store (<code>--store PATH</code>, a SQLite file, or{" "}
+        <code>postgres://…</code>) to keep every test here.
       </section>
     );
   }
@@ -284,4 +285,10 @@ function useDebounced<T>(v: T, delay: number): T {
     return () => clearTimeout(id);
   }, [v, delay]);
   return settled;
+}
+
+/** sentence starts a message with a capital and ends it with a full stop. */
+function sentence(msg: string): string {
+  const m = msg.trim();
+  return m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? "" : ".");
 }
