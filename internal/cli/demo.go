@@ -83,7 +83,7 @@ func runDemo(ctx context.Context, env Env, wf *webFlags, users int, rate float64
 		wf.host = "127.0.0.1" // a demo needs no audience beyond this machine
 	}
 	wf.autostart = true
-	ws, err := serveWeb(mctx, m, wf, nil, log)
+	ws, err := serveWeb(mctx, m, wf, nil, nil, log)
 	if err != nil {
 		return err
 	}

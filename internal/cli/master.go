@@ -57,6 +57,10 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	if err != nil {
 		return err
 	}
+	store, labels, err := f.history(ctx, env, lt, log)
+	if err != nil {
+		return err
+	}
 	token, err := cf.token()
 	if err != nil {
 		return err
@@ -75,6 +79,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}
+	defer keep(m, store, f.end(env), lt, f, labels, log)()
 	mctx, stopMaster := context.WithCancel(context.WithoutCancel(ctx))
 	mdone := make(chan struct{})
 	go func() { defer close(mdone); _ = m.Run(mctx) }()
@@ -90,7 +95,7 @@ func runMaster(ctx context.Context, env Env, f *testFlags, cf *clusterFlags, mf 
 	defer stopCluster()
 	defer func() { stopMaster(); <-mdone }()
 	log.Info("worker port open", "addr", addr)
-	ws, err := serveWeb(mctx, m, wf, f.parsed, log)
+	ws, err := serveWeb(mctx, m, wf, f.parsed, webRuns(store), log)
 	if err != nil {
 		return err
 	}

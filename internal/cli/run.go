@@ -55,6 +55,10 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 	if err != nil {
 		return err
 	}
+	store, labels, err := f.history(ctx, env, lt, log)
+	if err != nil {
+		return err
+	}
 	if processes == -1 {
 		processes = max(1, numCPU())
 	}
@@ -64,6 +68,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 	if err != nil {
 		return exitcode.With(exitcode.BadInput, err)
 	}
+	defer keep(m, store, f.end(env), lt, f, labels, log)()
 	mctx, stopMaster := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopMaster()
 	mdone := make(chan struct{})
@@ -91,7 +96,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 	}
 	defer func() { stopWorkers(); wait() }()
 	if !f.headless {
-		ws, err := serveWeb(mctx, m, wf, f.parsed, log)
+		ws, err := serveWeb(mctx, m, wf, f.parsed, webRuns(store), log)
 		if err != nil {
 			return err
 		}

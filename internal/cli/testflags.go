@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/url"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/horde-load/horde/internal/headless"
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/report"
+	"github.com/horde-load/horde/internal/runstore"
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/threshold"
 	"github.com/horde-load/horde/internal/timespan"
@@ -52,6 +55,7 @@ type testFlags struct {
 	onlySummary bool
 	failureCode int      // --exit-code-on-error
 	classes     []string // user classes named after the script; none: all
+	store       storeFlags
 }
 
 func (f *testFlags) register(cmd *cobra.Command) {
@@ -82,6 +86,7 @@ func (f *testFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.resetStats, "reset-stats", false, "reset the statistics once the users are all started (the ramp excluded)")
 	fs.BoolVar(&f.onlySummary, "only-summary", false, "headless: no live view, only the final table")
 	fs.IntVar(&f.failureCode, "exit-code-on-error", 1, "exit code when requests failed or scripts erred, in a test without thresholds (0: pass)")
+	f.store.register(cmd)
 }
 
 // parseThresholds checks the command line's thresholds and the script's;
@@ -109,6 +114,7 @@ type loadedTest struct {
 	sc     *scenario.Scenario
 	bundle *bundle.Bundle
 	loader *bundle.Loader
+	set    map[string]bool // the settings some source set (flag, env, config)
 }
 
 // prepare reads every source of settings, loads the script (or URL),
@@ -160,12 +166,33 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 			return nil, nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--ca-file: %w", err))
 		}
 	}
-	return &loadedTest{sc: sc, bundle: b, loader: loader}, set, nil
+	return &loadedTest{sc: sc, bundle: b, loader: loader, set: set}, set, nil
 }
 
 // files are the report files the flags name.
 func (f *testFlags) files() report.Files {
 	return report.Files{JSON: f.jsonPath, CSVPrefix: f.csvPrefix, HTML: f.htmlPath, FullHistory: f.csvFull}
+}
+
+// history opens the run history (nil when it is off), binds the
+// thresholds that compare with --baseline, and returns the run's labels.
+// Its errors come before any load.
+func (f *testFlags) history(ctx context.Context, env Env, lt *loadedTest, log *slog.Logger) (*runstore.Store, map[string]string, error) {
+	labels, err := f.store.labels()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.store.storeAt(ctx, env.Getenv, lt.set, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.parsed, err = f.store.bindBaseline(ctx, st, f.parsed, lt.bundle.Name(), log); err != nil {
+		if st != nil {
+			_ = st.Close()
+		}
+		return nil, nil, err
+	}
+	return st, labels, nil
 }
 
 // end is how the flags say a test's end is reported.

@@ -48,7 +48,7 @@ type webServer struct {
 }
 
 // serveWeb serves the UI and API of m until stop is called.
-func serveWeb(ctx context.Context, m *master.Master, wf *webFlags, ts []threshold.Threshold, log *slog.Logger) (*webServer, error) {
+func serveWeb(ctx context.Context, m *master.Master, wf *webFlags, ts []threshold.Threshold, runs web.Runs, log *slog.Logger) (*webServer, error) {
 	if (wf.tlsCert == "") != (wf.tlsKey == "") {
 		return nil, exitcode.Newf(exitcode.BadInput, "HTTPS needs both --web-tls-cert and --web-tls-key")
 	}
@@ -57,7 +57,7 @@ func serveWeb(ctx context.Context, m *master.Master, wf *webFlags, ts []threshol
 	if err != nil {
 		return nil, exitcode.With(exitcode.CannotRun, fmt.Errorf("web UI: %w", err))
 	}
-	api := web.New(web.Options{Control: m, UI: webui.Handler(), Auth: wf.auth, Logger: log,
+	api := web.New(web.Options{Control: m, UI: webui.Handler(), Auth: wf.auth, Logger: log, Runs: runs,
 		Meta: func() report.Meta {
 			var meta report.Meta
 			meta.Thresholds, _ = report.EvaluateThresholds(ts, m.Snapshot(time.Now()))
