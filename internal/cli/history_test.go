@@ -37,18 +37,7 @@ users = [user(name="U", tasks=[work], wait=constant(0.05))]
 `)
 }
 
-type listedRun struct {
-	ID      string            `json:"ID"`
-	Status  string            `json:"Status"`
-	Reason  string            `json:"Reason"`
-	Script  string            `json:"Script"`
-	Labels  map[string]string `json:"Labels"`
-	Metrics struct {
-		Requests int64
-		Failures int64
-		P95Ms    float64
-	} `json:"Metrics"`
-}
+type listedRun = report.StoredRun
 
 func listRuns(t *testing.T, env map[string]string, store string) []listedRun {
 	t.Helper()
@@ -176,10 +165,13 @@ users = [user(name="U", tasks=[a])]
 		if h.Method == "" {
 			key = h.Name
 		}
-		got, err := report.Percentiles(h)
+		hist, err := stats.HistogramFromData(h.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
+		q := func(p float64) float64 { return math.Round(hist.Quantile(p)) / 1000 }
+		got := stats.Latency{Min: float64(hist.Min()) / 1000, P50: q(0.5), P90: q(0.9), P95: q(0.95), P99: q(0.99),
+			P999: q(0.999), Max: float64(hist.Max()) / 1000}
 		w := want[key]
 		w.Avg = 0
 		if got != w {

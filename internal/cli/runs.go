@@ -109,7 +109,11 @@ func newRunsListCmd(env Env) *cobra.Command {
 				return exitcode.With(exitcode.CannotRun, err)
 			}
 			if rf.json {
-				return writeJSON(env.Stdout, nonNil(runs))
+				out := make([]report.StoredRun, 0, len(runs))
+				for _, r := range runs {
+					out = append(out, report.StoredRunOf(r))
+				}
+				return writeJSON(env.Stdout, out)
 			}
 			return report.WriteRuns(env.Stdout, runs)
 		},
@@ -239,9 +243,10 @@ func getRun(ctx context.Context, st *runstore.Store, ref string) (runstore.Recor
 	return rec, nil
 }
 
-// exportedRun is a stored run as JSON: its facts, and its blobs decoded.
+// exportedRun is a stored run as JSON: its facts as the API shows them,
+// and its blobs decoded.
 type exportedRun struct {
-	runstore.Run
+	report.StoredRun
 	Summary    json.RawMessage `json:"summary"`
 	History    json.RawMessage `json:"history"`
 	Histograms json.RawMessage `json:"histograms"`
@@ -254,7 +259,8 @@ func exported(rec runstore.Record) exportedRun {
 		}
 		return json.RawMessage(b)
 	}
-	return exportedRun{Run: rec.Run, Summary: raw(rec.Summary), History: raw(rec.History), Histograms: raw(rec.Histograms)}
+	return exportedRun{StoredRun: report.StoredRunOf(rec.Run), Summary: raw(rec.Summary), History: raw(rec.History),
+		Histograms: raw(rec.Histograms)}
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -263,12 +269,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
 
 func newRunsCompareCmd(env Env) *cobra.Command {
 	rf := &runsFlags{}

@@ -74,6 +74,11 @@ func (m *Master) Start(p TestParams) error {
 	default:
 		m.setTarget(p.Users, p.SpawnRate)
 	}
+	if p.RunTime > 0 && !running {
+		m.mu.Lock()
+		m.endAt = m.started.Add(p.RunTime) // a new test's run time counts from its start, exactly
+		m.mu.Unlock()
+	}
 	m.poke() // the run loop times the end
 	return nil
 }

@@ -33,24 +33,6 @@ func ReadHistograms(b []byte) ([]stats.EndpointHistogram, error) {
 	return hs, nil
 }
 
-// Percentiles recomputes a row's latency figures from its histogram, in
-// ms rounded as the summary rounds them; Avg, which needs the sum of the
-// samples, is left 0. They equal what the summary reported.
-func Percentiles(h stats.EndpointHistogram) (stats.Latency, error) {
-	hist, err := stats.HistogramFromData(h.Data)
-	if err != nil {
-		return stats.Latency{}, fmt.Errorf("the histogram of %s %s: %w", h.Method, h.Name, err)
-	}
-	if hist.Count() == 0 {
-		return stats.Latency{}, nil
-	}
-	q := func(p float64) float64 { return roundMs(hist.Quantile(p) / 1000) }
-	return stats.Latency{
-		Min: roundMs(float64(hist.Min()) / 1000), P50: q(0.50), P90: q(0.90), P95: q(0.95),
-		P99: q(0.99), P999: q(0.999), Max: roundMs(float64(hist.Max()) / 1000),
-	}, nil
-}
-
 // StoredSnapshot rebuilds the statistics of a stored run well enough to
 // evaluate thresholds on it (a baseline): every row's counts, rates and
 // latency figures from the summary, and any other percentile from the

@@ -75,81 +75,17 @@ func (s *Server) needRuns(h func(ctx context.Context, w http.ResponseWriter, r *
 	}
 }
 
-// apiRun is a stored run without its blobs, as lists show it.
-type apiRun struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	// Reason says why the run ended as it did; often "".
-	Reason     string            `json:"reason"`
-	Script     string            `json:"script"`
-	ScriptHash string            `json:"script_hash"`
-	Host       string            `json:"host"`
-	Options    map[string]string `json:"options"`
-	Labels     map[string]string `json:"labels"`
-	Version    string            `json:"version"`
-	Workers    int               `json:"workers"`
-	Started    string            `json:"started"`
-	// Ended is null while the run is running.
-	Ended      *string              `json:"ended"`
-	Updated    string               `json:"updated"`
-	Metrics    apiRunMetrics        `json:"metrics"`
-	Thresholds []runstore.Threshold `json:"thresholds"`
-}
-
-// apiRunMetrics are the figures a list shows and sorts by; the summary's
-// totals.
-type apiRunMetrics struct {
-	Requests  int64   `json:"requests"`
-	Failures  int64   `json:"failures"`
-	RPS       float64 `json:"rps"`
-	P95Ms     float64 `json:"p95_ms"`
-	DurationS float64 `json:"duration_s"`
-}
-
-// runTime formats a run's times: UTC, to the millisecond.
-func runTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
-
-func runOf(r runstore.Run) apiRun {
-	a := apiRun{
-		ID: r.ID, Status: string(r.Status), Reason: r.Reason,
-		Script: r.Script, ScriptHash: r.ScriptHash, Host: r.Host,
-		Options: map[string]string{}, Labels: map[string]string{},
-		Version: r.Version, Workers: r.Workers,
-		Started: runTime(r.Started), Updated: runTime(r.Updated),
-		Metrics: apiRunMetrics{
-			Requests: r.Metrics.Requests, Failures: r.Metrics.Failures, RPS: finite(r.Metrics.RPS),
-			P95Ms: finite(r.Metrics.P95Ms), DurationS: finite(r.Metrics.DurationS),
-		},
-		Thresholds: make([]runstore.Threshold, 0, len(r.Thresholds)),
-	}
-	for k, v := range r.Options {
-		a.Options[k] = v
-	}
-	for k, v := range r.Labels {
-		a.Labels[k] = v
-	}
-	if !r.Ended.IsZero() {
-		e := runTime(r.Ended)
-		a.Ended = &e
-	}
-	for _, t := range r.Thresholds {
-		t.Value = finite(t.Value)
-		a.Thresholds = append(a.Thresholds, t)
-	}
-	return a
-}
-
-func runsOf(rs []runstore.Run) []apiRun {
-	out := make([]apiRun, 0, len(rs))
+func runsOf(rs []runstore.Run) []report.StoredRun {
+	out := make([]report.StoredRun, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, runOf(r))
+		out = append(out, report.StoredRunOf(r))
 	}
 	return out
 }
 
 // runList is the body of GET /api/v1/runs.
 type runList struct {
-	Runs []apiRun `json:"runs"`
+	Runs []report.StoredRun `json:"runs"`
 	// Total is how many runs the filter selects, all pages together.
 	Total  int `json:"total"`
 	Limit  int `json:"limit"`
@@ -255,9 +191,9 @@ func contains(list []string, s string) bool {
 // (the --json summary; null until the run's first checkpoint) and its
 // history (GET /api/v1/history's shape).
 type runDetail struct {
-	Run     apiRun          `json:"run"`
-	Summary json.RawMessage `json:"summary"`
-	History json.RawMessage `json:"history"`
+	Run     report.StoredRun `json:"run"`
+	Summary json.RawMessage  `json:"summary"`
+	History json.RawMessage  `json:"history"`
 	// Warnings say what of the stored run could not be read.
 	Warnings []string `json:"warnings"`
 }
@@ -268,7 +204,7 @@ func (s *Server) apiRun(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if !ok {
 		return
 	}
-	d := runDetail{Run: runOf(rec.Run), Warnings: []string{}}
+	d := runDetail{Run: report.StoredRunOf(rec.Run), Warnings: []string{}}
 	d.Summary = s.blob(&d.Warnings, rec.ID, "summary", rec.Summary, "null")
 	d.History = s.blob(&d.Warnings, rec.ID, "history", rec.History, `{"points":[]}`)
 	s.writeJSON(w, http.StatusOK, d)
@@ -322,8 +258,8 @@ func (s *Server) apiDeleteRun(ctx context.Context, w http.ResponseWriter, r *htt
 // compareSide is one run of a comparison, with its history for the
 // overlaid charts.
 type compareSide struct {
-	Run     apiRun          `json:"run"`
-	History json.RawMessage `json:"history"`
+	Run     report.StoredRun `json:"run"`
+	History json.RawMessage  `json:"history"`
 }
 
 // runComparison is the body of GET /api/v1/runs/compare.
@@ -367,8 +303,8 @@ func (s *Server) apiCompareRuns(ctx context.Context, w http.ResponseWriter, r *h
 		recs[i] = rec
 	}
 	c := runComparison{Comparison: report.Compare(sums[0], sums[1]), Warnings: []string{}}
-	c.Base = compareSide{Run: runOf(recs[0].Run), History: s.blob(&c.Warnings, recs[0].ID, "history", recs[0].History, `{"points":[]}`)}
-	c.Other = compareSide{Run: runOf(recs[1].Run), History: s.blob(&c.Warnings, recs[1].ID, "history", recs[1].History, `{"points":[]}`)}
+	c.Base = compareSide{Run: report.StoredRunOf(recs[0].Run), History: s.blob(&c.Warnings, recs[0].ID, "history", recs[0].History, `{"points":[]}`)}
+	c.Other = compareSide{Run: report.StoredRunOf(recs[1].Run), History: s.blob(&c.Warnings, recs[1].ID, "history", recs[1].History, `{"points":[]}`)}
 	s.writeJSON(w, http.StatusOK, c)
 }
 
@@ -404,8 +340,8 @@ func (s *Server) openRun(ctx context.Context, w http.ResponseWriter, ref, script
 // refErrorReply is the body of a reference that names no run, or
 // several: the error and the runs the user may have meant.
 type refErrorReply struct {
-	Error      string   `json:"error"`
-	Candidates []apiRun `json:"candidates"`
+	Error      string             `json:"error"`
+	Candidates []report.StoredRun `json:"candidates"`
 }
 
 // storeError answers an error of the store: 404 for no such run (with

@@ -258,10 +258,10 @@ func TestRunsListBadInput(t *testing.T) {
 // runReply decodes GET /api/v1/runs/{ref} with the summary and history
 // typed as the Go side writes them.
 type runReply struct {
-	Run      apiRun         `json:"run"`
-	Summary  report.Summary `json:"summary"`
-	History  report.History `json:"history"`
-	Warnings []string       `json:"warnings"`
+	Run      report.StoredRun `json:"run"`
+	Summary  report.Summary   `json:"summary"`
+	History  report.History   `json:"history"`
+	Warnings []string         `json:"warnings"`
 }
 
 func TestRunOpen(t *testing.T) {
@@ -452,12 +452,12 @@ func TestRunDelete(t *testing.T) {
 // compareReply decodes GET /api/v1/runs/compare with the histories typed.
 type compareReply struct {
 	Base struct {
-		Run     apiRun         `json:"run"`
-		History report.History `json:"history"`
+		Run     report.StoredRun `json:"run"`
+		History report.History   `json:"history"`
 	} `json:"base"`
 	Other struct {
-		Run     apiRun         `json:"run"`
-		History report.History `json:"history"`
+		Run     report.StoredRun `json:"run"`
+		History report.History   `json:"history"`
 	} `json:"other"`
 	Comparison report.Comparison `json:"comparison"`
 	Warnings   []string          `json:"warnings"`
