@@ -220,3 +220,26 @@ func TestPostgresRestartedDuringARun(t *testing.T) {
 			runs, s.Totals.Requests, served.Counts()["GET /delay/5"])
 	}
 }
+
+// A baseline that does not exist is bad input, with the runs that could
+// be meant.
+func TestUnknownBaselineListsCandidates(t *testing.T) {
+	t.Parallel()
+	host, srv := targettest.Start(t, target.Options{})
+	loc := filepath.Join(t.TempDir(), "runs.db")
+	script := historyScript(t, 1)
+	if r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "1", "-t", "1s", "--store", loc); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	before := srv.Counts()["GET /delay/1"]
+	runs := listRuns(t, nil, loc)
+	r := horde(t, nil, "run", script, "-H", host, "--headless", "-u", "1", "-t", "1s", "--store", loc,
+		"--baseline", "ffff", "--threshold", "p95 < baseline * 1.1")
+	if r.code != exitcode.BadInput {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	mustContain(t, "stderr", r.stderr, "--baseline", "ffff", runs[0].ID[:8])
+	if srv.Counts()["GET /delay/1"] != before {
+		t.Error("requests were sent before the bad baseline was refused")
+	}
+}
