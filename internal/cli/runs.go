@@ -269,7 +269,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-
 func newRunsCompareCmd(env Env) *cobra.Command {
 	rf := &runsFlags{}
 	cmd := &cobra.Command{

@@ -83,7 +83,7 @@ type Runner struct {
 	stopped   bool
 	runCtx    context.Context // set by Run
 	wg        sync.WaitGroup
-	open      openModel // the open model, from SetArrivals (arrivals.go)
+	open      openModel    // the open model, from SetArrivals (arrivals.go)
 	finished  atomic.Int64 // users that ended after their iterations, since the last Stop
 }
 

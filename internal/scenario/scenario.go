@@ -52,7 +52,9 @@ type Transition struct{ To, Weight int }
 // once; without, it waits first. Outside a task set it is a script error.
 type Interrupt struct{ Reschedule bool }
 
-func (Interrupt) Error() string { return "interrupt() outside a task set: there is no task set to leave" }
+func (Interrupt) Error() string {
+	return "interrupt() outside a task set: there is no task set to leave"
+}
 
 // UserClass is one kind of simulated user.
 type UserClass struct {

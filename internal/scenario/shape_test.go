@@ -53,11 +53,11 @@ func TestStagesOpenModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok, _ := st.At(4 * time.Second, 0)
+	got, ok, _ := st.At(4*time.Second, 0)
 	if !ok || got.Rate != 200 || got.Ramp != 6*time.Second || got.Users != 0 {
 		t.Errorf("At(4s) = %+v, %v; want rate 200 over the 6 s left, pool kept", got, ok)
 	}
-	got, _, _ = st.At(15 * time.Second, 0)
+	got, _, _ = st.At(15*time.Second, 0)
 	if got.Rate != 200 || got.Users != 50 || got.Ramp != 55*time.Second {
 		t.Errorf("At(15s) = %+v", got)
 	}

@@ -19,9 +19,9 @@ import (
 // headers (u.headers), credentials (u.auth) and TLS verification
 // (u.verify). Each user has its own; a request's own arguments win.
 type session struct {
-	headers *starlark.Dict  // u.headers, made on first use
-	auth    starlark.Tuple  // u.auth: (user, password), or nil
-	verify  *starlark.Bool  // u.verify; nil: as the test says (--insecure)
+	headers *starlark.Dict // u.headers, made on first use
+	auth    starlark.Tuple // u.auth: (user, password), or nil
+	verify  *starlark.Bool // u.verify; nil: as the test says (--insecure)
 }
 
 // headersFor merges the session's headers with a request's headers=

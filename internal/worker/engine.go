@@ -54,7 +54,7 @@ func newEngine(runID string, p *pb.Bundle, share script.Share, o *Options) (*eng
 		Scenario: sc, NewClient: fac.NewClient, Recorder: e.col.For, Host: b.Host,
 		Tags: b.Tags, ExcludeTags: b.ExcludeTags, StopTimeout: e.stopTimeout, Seed: b.Seed, Logger: o.Logger,
 		Iterations: b.Iterations,
-		OnDropped: func() { e.col.AddDropped(1) },
+		OnDropped:  func() { e.col.AddDropped(1) },
 	})
 	if err != nil {
 		return nil, err
