@@ -62,6 +62,9 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 	if processes == -1 {
 		processes = max(1, numCPU())
 	}
+	if err := checkOpenFiles((f.users+max(processes, 1)-1)/max(processes, 1), processes, openFilesLimit()); err != nil {
+		return err
+	}
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
 		DataShares: max(processes, 1), Standalone: true, ResetStatsAfterRamp: f.resetStats,
 		Aggregate: stats.AggregateOptions{EndpointHistory: f.csvFull}})
