@@ -28,3 +28,19 @@ func BenchmarkClientDo(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkClientDoHTTP2 is the same over HTTP/2: h2c to a loopback
+// httptest server, one user's requests as streams of its connection.
+func BenchmarkClientDoHTTP2(b *testing.B) {
+	s := newH2Server(b, false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello, world")
+	}))
+	c := newClient(b, s.options(HTTP2On))
+	req := &Request{URL: "/"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := c.Do(b.Context(), req); r.Err != nil || r.Proto != "HTTP/2.0" {
+			b.Fatal(r.Err, r.Proto)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Client is one virtual user's HTTP/1.1 session: its own keep-alive
+// Client is one virtual user's HTTP session: its own keep-alive
 // connection(s) and cookie jar. It is safe for concurrent use, but a
 // virtual user is sequential and the client is built for that: a request
 // runs on the calling goroutine from the first byte written to the last
@@ -24,6 +24,10 @@ import (
 // (then BytesRecv counts decoded bytes), unless the request sets its own
 // Accept-Encoding, in which case the body is passed on as received. It
 // ignores proxy environment variables: a load test goes where it is told.
+//
+// HTTP/2 is a separate path, chosen per request (see HTTP2Mode): one
+// connection per origin, shared by the client's concurrent requests
+// (DoBatch) as streams.
 type Client struct {
 	f    *Factory
 	base atomic.Pointer[string]
@@ -33,6 +37,11 @@ type Client struct {
 	jar     *cookiejar.Jar  // made at the first cookie
 	calls   []*call         // requests in flight
 	watched context.Context // the context whose end drains calls (the user's)
+	// keepIdle raises Options.MaxConnsPerHost for this client: the
+	// connections its batches opened to one host are kept for the next.
+	keepIdle int
+	h2       map[string]*h2conn // HTTP/2 connections by connection key
+	h1only   map[string]bool    // keys whose server chose HTTP/1.1 by ALPN
 }
 
 // call is one Do in flight.
@@ -42,6 +51,9 @@ type call struct {
 	slack    time.Duration // how much later than deadline the connection's may be
 	abortAt  time.Time     // set when ctx ended: the end of the drain
 	pc       *pconn        // the connection it is on, if any
+	// stop, set for an HTTP/2 request, aborts it at the time given (the
+	// end of the drain); it has no connection deadline to move.
+	stop func(at time.Time)
 	// stopWatch ends the watch of a context other than the user's.
 	stopWatch func() bool
 }
@@ -108,14 +120,20 @@ func (c *Client) ClearCookies() {
 	c.mu.Unlock()
 }
 
-// Close closes the client's idle connections. The client stays usable.
+// Close closes the client's idle connections; an HTTP/2 connection
+// with requests in flight closes when they end. The client stays usable.
 func (c *Client) Close() {
 	c.mu.Lock()
 	idle := c.idle
 	c.idle = nil
+	h2 := c.h2
+	c.h2 = nil
 	c.mu.Unlock()
 	for _, pc := range idle {
 		pc.close()
+	}
+	for _, hc := range h2 {
+		hc.release()
 	}
 }
 
@@ -168,6 +186,12 @@ func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
 	defer c.end(x.cl)
 	if ctx.Err() != nil { // ended while registering: the stop may have missed it
 		return x.fail(context.Cause(ctx))
+	}
+	if mode := r.HTTP2; mode > HTTP2Off || (mode == HTTP2Default && c.f.opts.HTTP2 > HTTP2Off) {
+		if mode == HTTP2Default {
+			mode = c.f.opts.HTTP2
+		}
+		return x.runH2(mode)
 	}
 	return x.run()
 }
@@ -226,6 +250,9 @@ func (c *Client) stopCalls(ctx context.Context) {
 	for _, cl := range c.calls {
 		if cl.ctx == ctx {
 			cl.abortAt = at
+			if cl.stop != nil {
+				cl.stop(at)
+			}
 			if cl.pc != nil {
 				_ = cl.pc.setDeadline(cl.deadlineLocked(), 0)
 			}
@@ -298,7 +325,7 @@ func (c *Client) put(cl *call, pc *pconn, now time.Time) {
 		}
 		clear(c.idle[len(kept):])
 		c.idle = kept
-		if n < c.f.opts.MaxConnsPerHost {
+		if n < max(c.f.opts.MaxConnsPerHost, c.keepIdle) {
 			c.idle, pc = append(c.idle, pc), nil
 		}
 	}

@@ -34,8 +34,9 @@ func (pc *pconn) setDeadline(d time.Time, slack time.Duration) error {
 
 // dial opens a connection to t, adding the time of each phase to tm: DNS
 // (skipped for an IP address), TCP connect from the first address tried,
-// TLS handshake.
-func (c *Client) dial(ctx context.Context, t *target, key string, insecure bool, tm *Timings) (*pconn, error) {
+// TLS handshake. With h2 the TLS handshake offers HTTP/2 before HTTP/1.1
+// (the caller reads the server's choice from the connection).
+func (c *Client) dial(ctx context.Context, t *target, key string, insecure, h2 bool, tm *Timings) (*pconn, error) {
 	f := c.f
 	var ips []net.IPAddr
 	if ip := net.ParseIP(t.name); ip != nil {
@@ -72,7 +73,7 @@ func (c *Client) dial(ctx context.Context, t *target, key string, insecure bool,
 		return pc, nil
 	}
 	start = time.Now()
-	cfg := f.tlsFor(t.name)
+	cfg := f.tlsFor(t.name, h2)
 	if insecure && !cfg.InsecureSkipVerify {
 		cfg = cfg.Clone()
 		cfg.InsecureSkipVerify = true //nolint:gosec // the script's explicit verify=False
@@ -101,16 +102,24 @@ func (*tlsTimeoutError) Timeout() bool   { return true }
 func (*tlsTimeoutError) Temporary() bool { return true }
 
 // tlsFor returns the TLS configuration for a server name: the factory's,
-// with the name to verify and HTTP/1.1 as the only protocol.
-func (f *Factory) tlsFor(name string) *tls.Config {
-	if v, ok := f.tlsByName.Load(name); ok {
+// with the name to verify and HTTP/1.1 as the only protocol, or with h2
+// HTTP/2 first and HTTP/1.1 second.
+func (f *Factory) tlsFor(name string, h2 bool) *tls.Config {
+	key := name
+	if h2 {
+		key += "\x00h2"
+	}
+	if v, ok := f.tlsByName.Load(key); ok {
 		return v.(*tls.Config)
 	}
 	cfg := f.tls.Clone()
 	cfg.ServerName = name
 	cfg.NextProtos = []string{"http/1.1"}
+	if h2 {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	}
 	if f.tlsCount.Add(1) <= maxTargets {
-		f.tlsByName.Store(name, cfg)
+		f.tlsByName.Store(key, cfg)
 	}
 	return cfg
 }

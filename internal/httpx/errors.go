@@ -81,6 +81,8 @@ func classifyTyped(err error) string {
 		return KindCanceled
 	case errors.Is(err, ErrTooManyRedirects):
 		return KindTooManyRedirects
+	case classifyH2(err) != "":
+		return classifyH2(err)
 	case errors.Is(err, ErrInvalidURL), errors.As(err, &urlErr) && urlErr.Op == "parse":
 		return KindInvalidURL
 	case errors.As(err, &dnsErr):

@@ -88,7 +88,7 @@ func (x *exchange) run() *Response {
 		if !follow {
 			return x.fail(fmt.Errorf("%w: more than %d", ErrTooManyRedirects, maxRedirects))
 		}
-		if err := x.redirect(&w.h); err != nil {
+		if err := x.redirect(w.h.status, w.h.location); err != nil {
 			return x.fail(err)
 		}
 	}
@@ -117,16 +117,18 @@ func (x *exchange) hop(w *wire, follow bool) (redirected bool, err error) {
 func (x *exchange) dial() (*pconn, error) {
 	ctx, cancel := context.WithDeadline(x.ctx, x.cl.deadline)
 	defer cancel()
-	return x.c.dial(ctx, x.t, x.connKey(), x.req.Insecure, &x.tm)
+	return x.c.dial(ctx, x.t, x.connKey(), x.req.Insecure, false, &x.tm)
 }
 
 // connKey is the key of the connections x may use: those of its target,
 // verified or not as x asks.
-func (x *exchange) connKey() string {
-	if x.req.Insecure && x.t.https {
-		return x.t.key + " insecure"
+func (x *exchange) connKey() string { return connKey(x.t, x.req.Insecure) }
+
+func connKey(t *target, insecure bool) string {
+	if insecure && t.https {
+		return t.key + " insecure"
 	}
-	return x.t.key
+	return t.key
 }
 
 // roundTrip writes the request on pc and reads the response. retry says
@@ -318,7 +320,7 @@ func (x *exchange) done(w *wire) *Response {
 // engine did (its drain context outlived the request's timeout).
 func (x *exchange) fail(err error) *Response {
 	r := x.resp
-	r.Status, r.Proto, r.Body, r.raw = 0, "", nil, nil
+	r.Status, r.Proto, r.Body, r.raw, r.header = 0, "", nil, nil, nil
 	r.Err = err
 	r.ErrKind = ClassifyError(err)
 	if x.ctx != nil && x.ctx.Err() != nil && !x.timedOut(r.ErrKind) {
@@ -367,20 +369,20 @@ func isRedirect(status int) bool {
 	return false
 }
 
-// redirect points x at the Location of h, as net/http does: 301, 302 and
-// 303 turn a request other than GET or HEAD into a GET without a body;
-// 307 and 308 repeat it. Credentials and cookies set by the script are
-// not sent to another host.
-func (x *exchange) redirect(h *head) error {
-	u, err := x.t.u.Parse(h.location)
+// redirect points x at the location of a redirect response with status,
+// as net/http does: 301, 302 and 303 turn a request other than GET or
+// HEAD into a GET without a body; 307 and 308 repeat it. Credentials and
+// cookies set by the script are not sent to another host.
+func (x *exchange) redirect(status int, location string) error {
+	u, err := x.t.u.Parse(location)
 	if err != nil {
-		return malformed("failed to parse Location header %q: %v", clip([]byte(h.location)), err)
+		return malformed("failed to parse Location header %q: %v", clip([]byte(location)), err)
 	}
 	t, err := newTarget(u)
 	if err != nil {
 		return err
 	}
-	switch h.status {
+	switch status {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
 		if x.method != http.MethodGet && x.method != http.MethodHead {
 			x.method, x.body = http.MethodGet, nil

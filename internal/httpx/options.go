@@ -56,6 +56,9 @@ type Options struct {
 	// Response.Body; the rest is read and counted, not stored. 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// HTTP2 is the protocol of requests that do not choose their own
+	// (Request.HTTP2); the zero value means HTTP/1.1.
+	HTTP2 HTTP2Mode
 	// Drain is how long a request already in flight may still finish
 	// after its context is cancelled (its user stops, the test ends). A
 	// response that arrives in that time is returned, so it is measured:
@@ -75,8 +78,9 @@ type Factory struct {
 	tls      *tls.Config
 	targets  targets
 
-	tlsByName sync.Map // server name → *tls.Config
+	tlsByName sync.Map // server name (and "\x00h2" when it offers h2) → *tls.Config
 	tlsCount  atomic.Int64
+	h2        h2Maker // makes the clients' HTTP/2 connections, over conns they dial
 }
 
 // NewFactory validates o, applies defaults and loads the CA file once.
@@ -98,6 +102,7 @@ func NewFactory(o Options) (*Factory, error) {
 		dialer:   &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second},
 		resolver: net.DefaultResolver,
 		tls:      tc,
+		h2:       newH2Maker(o),
 	}, nil
 }
 
@@ -116,6 +121,8 @@ func applyDefaults(o *Options) error {
 		return fmt.Errorf("httpx: negative max connections per host %d", o.MaxConnsPerHost)
 	case o.MaxBodyBytes < 0:
 		return fmt.Errorf("httpx: negative max body bytes %d", o.MaxBodyBytes)
+	case o.HTTP2 > HTTP2Strict:
+		return fmt.Errorf("httpx: unknown HTTP/2 mode %d", o.HTTP2)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout

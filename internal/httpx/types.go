@@ -29,6 +29,9 @@ type Request struct {
 	// (requests' verify=False); its connections are kept apart from the
 	// verified ones.
 	Insecure bool
+	// HTTP2 chooses the protocol of this request; HTTP2Default leaves it
+	// to the client (Options.HTTP2).
+	HTTP2 HTTP2Mode
 }
 
 // Timings are the phases of one request. Zero when a phase did not happen
@@ -44,14 +47,18 @@ type Timings struct {
 // Response is the outcome of one request. When Err is set, Status is 0 and
 // ErrKind is a short, stable reason such as "connection refused".
 type Response struct {
-	Status  int
+	Status int
+	// Proto is the protocol of the final response: "HTTP/1.1" (or
+	// "HTTP/1.0") or "HTTP/2.0"; "" when the request failed.
 	Proto   string
 	Body    []byte
 	URL     string // final URL after redirects
 	Elapsed time.Duration
 	Timings Timings
 	// BytesSent approximates the bytes written for the request: request
-	// line, headers and body, summed over redirect hops.
+	// line, headers and body, summed over redirect hops. Over HTTP/2 the
+	// header fields count as HTTP/1.1 would write them, before HPACK
+	// compresses them.
 	BytesSent int64
 	// BytesRecv is the full length of the (final) response body as read,
 	// even when Body was cut at the client's body limit or discarded.
@@ -59,9 +66,9 @@ type Response struct {
 	Err       error
 	ErrKind   string
 
-	raw          []byte      // header lines as received
+	raw          []byte      // header lines as received (HTTP/1.1)
 	uncompressed bool        // the body was gzip decoded
-	header       http.Header // parsed from raw on first use
+	header       http.Header // parsed from raw on first use; set at once over HTTP/2
 }
 
 // Headers returns the response's headers with canonical keys; empty when

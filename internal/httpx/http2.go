@@ -1,0 +1,590 @@
+package httpx
+
+//lint:file-ignore SA1019 x/net/http2's Transport.NewClientConn is deprecated for net/http's, which dials by itself; horde dials its own connection (timed phases, one per user, drained on stop), and x/net keeps NewClientConn over a given net.Conn working on later Go releases.
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/http2"
+)
+
+// HTTP2Mode says whether a request goes over HTTP/2, and what happens
+// when the server does not speak it.
+type HTTP2Mode uint8
+
+const (
+	// HTTP2Default leaves the choice to the client (Options.HTTP2); as an
+	// option it means HTTP/1.1.
+	HTTP2Default HTTP2Mode = iota
+	// HTTP2Off is HTTP/1.1.
+	HTTP2Off
+	// HTTP2On is HTTP/2: over TLS offered by ALPN, and HTTP/1.1 when the
+	// server chooses it (as curl --http2, requests' HTTP/2 adapters and
+	// browsers do); over cleartext by prior knowledge (h2c), where a
+	// server that does not speak HTTP/2 is a failure: there is nothing to
+	// negotiate.
+	HTTP2On
+	// HTTP2Strict is HTTP2On where a TLS server that does not choose h2
+	// is a failure too.
+	HTTP2Strict
+)
+
+// ParseHTTP2Mode reads a mode as flags and scripts give it: "true",
+// "false", "strict" ("" is HTTP2Default).
+func ParseHTTP2Mode(s string) (HTTP2Mode, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return HTTP2Default, nil
+	case "false", "0", "off", "no":
+		return HTTP2Off, nil
+	case "true", "1", "on", "yes":
+		return HTTP2On, nil
+	case "strict":
+		return HTTP2Strict, nil
+	}
+	return HTTP2Default, fmt.Errorf("http2: want true, false or strict, got %q", s)
+}
+
+// String is the mode as ParseHTTP2Mode reads it.
+func (m HTTP2Mode) String() string {
+	switch m {
+	case HTTP2Off:
+		return "false"
+	case HTTP2On:
+		return "true"
+	case HTTP2Strict:
+		return "strict"
+	}
+	return ""
+}
+
+// KindNoHTTP2 is a request that needed HTTP/2 of a server that does not
+// speak it: a cleartext server that answered the h2c preface in
+// HTTP/1.x, or (HTTP2Strict) a TLS server whose ALPN chose HTTP/1.1.
+const KindNoHTTP2 = "http2 not supported"
+
+// noHTTP2Error is a server that does not speak HTTP/2 where the request
+// needs it.
+type noHTTP2Error struct{ msg string }
+
+func (e *noHTTP2Error) Error() string { return e.msg }
+
+// classifyH2 names the errors of x/net/http2; "" for others.
+func classifyH2(err error) string {
+	var (
+		noH2   *noHTTP2Error
+		stream http2.StreamError
+		goAway http2.GoAwayError
+		conn   http2.ConnectionError
+	)
+	switch {
+	case errors.As(err, &noH2):
+		return KindNoHTTP2
+	case errors.As(err, &stream):
+		return KindStreamReset
+	case errors.As(err, &goAway):
+		return KindConnReset
+	case errors.As(err, &conn):
+		return KindProtocol
+	}
+	return ""
+}
+
+// KindStreamReset is an HTTP/2 stream the server reset (RST_STREAM)
+// before the response was whole.
+const KindStreamReset = "stream reset"
+
+// h2Maker is the factory's maker of HTTP/2 connections. It never dials:
+// each client hands it the connection it dialled.
+type h2Maker struct{ t *http2.Transport }
+
+func newH2Maker(o Options) h2Maker {
+	return h2Maker{t: &http2.Transport{
+		// A user's concurrent requests beyond the server's
+		// SETTINGS_MAX_CONCURRENT_STREAMS wait on its one connection.
+		StrictMaxConcurrentStreams: true,
+		IdleConnTimeout:            idleConnTimeout,
+		MaxHeaderListSize:          maxHeadBytes,
+		// A server that stops reading cannot block a user's writes for
+		// longer than a request may take.
+		WriteByteTimeout: o.Timeout,
+	}}
+}
+
+// h2conn is a client's HTTP/2 connection to one origin. The request that
+// finds none dials it; concurrent requests of the client wait for that
+// dial (ready) and then share it.
+type h2conn struct {
+	key   string
+	ready chan struct{} // closed once the dial ended; the fields below are then fixed
+	cc    *http2.ClientConn
+	nc    *h2netConn
+	err   error // the dial's error
+	// h1 says the server chose HTTP/1.1 by ALPN: the dialled connection
+	// went to the client's HTTP/1.1 pool.
+	h1 bool
+}
+
+// release closes the connection once its requests in flight have ended.
+func (hc *h2conn) release() {
+	select {
+	case <-hc.ready:
+	default:
+		return // still dialling: the dialler finds it gone and releases it
+	}
+	if hc.cc == nil {
+		return
+	}
+	hc.cc.SetDoNotReuse()
+	if hc.cc.State().StreamsActive == 0 {
+		_ = hc.cc.Close()
+	}
+}
+
+// h2netConn is the connection under an HTTP/2 client connection. It keeps
+// the first read error, which x/net reports to requests that come later
+// only as a connection that could not be established, and over
+// cleartext it recognises a server that answered the HTTP/2 preface in
+// HTTP/1.x. Only the connection's read loop reads.
+type h2netConn struct {
+	net.Conn
+	h2c  bool
+	seen int    // bytes of the first response matched against "HTTP/"; -1: not HTTP/1
+	line []byte // the start of that HTTP/1 answer, for the error
+
+	mu  sync.Mutex
+	err error
+}
+
+const http1Answer = "HTTP/"
+
+func (c *h2netConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.h2c && c.seen >= 0 && n > 0 {
+		if err2 := c.check(p[:n]); err2 != nil {
+			n, err = 0, err2
+		}
+	}
+	if err != nil {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = err
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// check matches what the server sent first against an HTTP/1 status
+// line: a frame header cannot start so (its length would be 4.7 MB).
+func (c *h2netConn) check(b []byte) error {
+	for _, ch := range b {
+		if c.seen < len(http1Answer) {
+			if ch != http1Answer[c.seen] {
+				c.seen = -1
+				return nil
+			}
+			c.seen++
+		}
+		if ch == '\r' || ch == '\n' || len(c.line) >= 60 {
+			break
+		}
+		c.line = append(c.line, ch)
+	}
+	if c.seen < len(http1Answer) {
+		return nil
+	}
+	return &noHTTP2Error{msg: fmt.Sprintf("the server does not speak HTTP/2 over cleartext (h2c prior knowledge): it answered %q", c.line)}
+}
+
+func (c *h2netConn) readErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// runH2 is run for a request that goes over HTTP/2 (HTTP2On or
+// HTTP2Strict). Each hop goes over the client's HTTP/2 connection to its
+// origin, or over HTTP/1.1 where the server chose it by ALPN. The whole
+// exchange runs under one context that ends at the request's deadline,
+// or at the end of the drain once the caller's context ended.
+func (x *exchange) runH2(mode HTTP2Mode) *Response {
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(x.ctx), x.cl.deadline)
+	defer cancel()
+	disarm := x.c.armH2(x.cl, cancel)
+	defer disarm()
+	maxRedirects := x.c.f.opts.MaxRedirects
+	for hop := 0; ; hop++ {
+		if hop > 0 && x.ctx.Err() != nil {
+			return x.fail(context.Cause(x.ctx))
+		}
+		follow := maxRedirects >= 0 && hop < maxRedirects && !x.req.NoRedirects
+		redirected, status, location, err := x.hopH2(ctx, mode, follow)
+		if err != nil {
+			return x.fail(err)
+		}
+		if !redirected {
+			return x.resp
+		}
+		if !follow {
+			return x.fail(fmt.Errorf("%w: more than %d", ErrTooManyRedirects, maxRedirects))
+		}
+		if err := x.redirect(status, location); err != nil {
+			return x.fail(err)
+		}
+	}
+}
+
+// armH2 lets the end of cl's context abort an HTTP/2 request at the end
+// of its drain, by cancelling the request's context: it has no
+// connection of its own whose deadline could do it. It returns the
+// disarm, to call when the request has ended.
+func (c *Client) armH2(cl *call, cancel context.CancelFunc) (disarm func()) {
+	var t *time.Timer // guarded by c.mu, as stop runs under it
+	stop := func(at time.Time) {
+		if t == nil {
+			t = time.AfterFunc(time.Until(at), cancel)
+		}
+	}
+	c.mu.Lock()
+	cl.stop = stop
+	if !cl.abortAt.IsZero() { // the context ended before: stopCalls has run
+		stop(cl.abortAt)
+	}
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		cl.stop = nil
+		if t != nil {
+			t.Stop()
+		}
+		c.mu.Unlock()
+	}
+}
+
+// hopH2 does one request of the exchange and reads its response. A
+// request the server did not process (its connection was going away, or
+// it refused the stream) is sent again once on a new connection.
+func (x *exchange) hopH2(ctx context.Context, mode HTTP2Mode, follow bool) (redirected bool, status int, location string, err error) {
+	for attempt := 0; ; attempt++ {
+		hc, err := x.h2conn(ctx, mode == HTTP2Strict)
+		if err != nil {
+			return false, 0, "", err
+		}
+		if hc == nil { // HTTP/1.1, as the server chose
+			return x.hopH1(follow)
+		}
+		retry, redirected, status, location, err := x.roundTripH2(ctx, hc, follow)
+		if retry && attempt == 0 && x.ctx.Err() == nil {
+			continue
+		}
+		return redirected, status, location, err
+	}
+}
+
+// hopH1 is a hop over HTTP/1.1 in an exchange that asked for HTTP/2.
+func (x *exchange) hopH1(follow bool) (redirected bool, status int, location string, err error) {
+	w := wirePool.Get().(*wire)
+	defer w.release()
+	if redirected, err = x.hop(w, follow); err != nil {
+		return false, 0, "", err
+	}
+	if redirected {
+		return true, w.h.status, w.h.location, nil
+	}
+	x.done(w)
+	return false, 0, "", nil
+}
+
+// h2conn returns the HTTP/2 connection for x's target, dialling it if
+// the client has none that can take a request; nil when the request
+// goes over HTTP/1.1 because the server chose it by ALPN (not strict).
+func (x *exchange) h2conn(ctx context.Context, strict bool) (*h2conn, error) {
+	c, key := x.c, x.connKey()
+	for {
+		c.mu.Lock()
+		if c.h1only[key] && !strict {
+			c.mu.Unlock()
+			return nil, nil
+		}
+		hc := c.h2[key]
+		if hc == nil {
+			hc = &h2conn{key: key, ready: make(chan struct{})}
+			if c.h2 == nil {
+				c.h2 = make(map[string]*h2conn, 1)
+			}
+			c.h2[key] = hc
+			c.mu.Unlock()
+			x.dialH2(hc, strict)
+			return hc.use()
+		}
+		c.mu.Unlock()
+		select {
+		case <-hc.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if hc.err != nil || hc.h1 || hc.cc.CanTakeNewRequest() {
+			return hc.use()
+		}
+		c.dropH2(hc) // closed or going away: dial a new one
+	}
+}
+
+// use is what a request does with a connection whose dial has ended.
+func (hc *h2conn) use() (*h2conn, error) {
+	switch {
+	case hc.err != nil:
+		return nil, hc.err
+	case hc.h1:
+		return nil, nil
+	}
+	return hc, nil
+}
+
+// dialH2 dials hc for x: TLS offering h2 and HTTP/1.1, or cleartext for
+// prior knowledge. A TLS server that chooses HTTP/1.1 leaves its
+// connection in the client's HTTP/1.1 pool (or, strict, is a failure).
+func (x *exchange) dialH2(hc *h2conn, strict bool) {
+	defer close(hc.ready)
+	c := x.c
+	ctx, cancel := context.WithDeadline(x.ctx, x.cl.deadline)
+	pc, err := c.dial(ctx, x.t, hc.key, x.req.Insecure, true, &x.tm)
+	cancel()
+	if err != nil {
+		hc.err = err
+		c.dropH2(hc)
+		return
+	}
+	if tc, ok := pc.nc.(*tls.Conn); ok {
+		if p := tc.ConnectionState().NegotiatedProtocol; p != http2.NextProtoTLS {
+			c.dropH2(hc)
+			if p == "" {
+				p = "none"
+			}
+			if strict {
+				pc.close()
+				hc.err = &noHTTP2Error{msg: fmt.Sprintf("the server chose %q by TLS ALPN, not h2 (HTTP/2 required: http2 strict)", p)}
+				return
+			}
+			c.mu.Lock()
+			if c.h1only == nil {
+				c.h1only = make(map[string]bool, 1)
+			}
+			c.h1only[hc.key] = true
+			c.mu.Unlock()
+			hc.h1 = true
+			c.put(x.cl, pc, time.Now())
+			return
+		}
+	}
+	nc := &h2netConn{Conn: pc.nc, h2c: !pc.https}
+	cc, err := c.f.h2.t.NewClientConn(nc)
+	if err != nil {
+		pc.close()
+		hc.err = err
+		c.dropH2(hc)
+		return
+	}
+	hc.cc, hc.nc = cc, nc
+}
+
+// dropH2 forgets hc, so that the next request dials anew, and closes it
+// once its requests in flight have ended.
+func (c *Client) dropH2(hc *h2conn) {
+	c.mu.Lock()
+	if c.h2[hc.key] == hc {
+		delete(c.h2, hc.key)
+	}
+	c.mu.Unlock()
+	hc.release()
+}
+
+// afterH2 closes hc after a request if the client no longer holds it
+// (Close ran, or it was dropped while the request was in flight).
+func (c *Client) afterH2(hc *h2conn) {
+	c.mu.Lock()
+	held := c.h2[hc.key] == hc
+	c.mu.Unlock()
+	if !held {
+		hc.release()
+	}
+}
+
+// roundTripH2 sends x's request on hc and reads the response; it fills
+// x.resp when the response is the final one. retry says the server did
+// not process the request.
+func (x *exchange) roundTripH2(ctx context.Context, hc *h2conn, follow bool) (retry, redirected bool, status int, location string, err error) {
+	c := x.c
+	req, sent, err := x.h2Request(ctx)
+	if err != nil {
+		return false, false, 0, "", err
+	}
+	res, err := hc.cc.RoundTrip(req)
+	defer c.afterH2(hc)
+	if err != nil {
+		if rerr := hc.nc.readErr(); rerr != nil && (errors.As(rerr, new(*noHTTP2Error)) || h2Unsent(err)) {
+			err = rerr // why the connection ended, rather than that it did
+		}
+		if h2Unsent(err) {
+			c.dropH2(hc)
+			return true, false, 0, "", err
+		}
+		x.resp.BytesSent += sent
+		return false, false, 0, "", err
+	}
+	x.resp.BytesSent += sent
+	x.tm.TTFB = time.Since(x.start)
+	status = res.StatusCode
+	location = res.Header.Get("Location")
+	redirected = isRedirect(status) && location != "" && c.f.opts.MaxRedirects >= 0 && !x.req.NoRedirects
+	if redirected && follow {
+		_, err = io.Copy(io.Discard, res.Body)
+	} else {
+		err = x.readBodyH2(res)
+	}
+	_ = res.Body.Close()
+	if err != nil {
+		return false, false, 0, "", fmt.Errorf("reading the response body: %w", err)
+	}
+	x.end = time.Now()
+	if cookies := res.Header["Set-Cookie"]; len(cookies) > 0 {
+		c.storeCookies(x.t, cookies)
+	}
+	if !redirected {
+		r := x.resp
+		r.Status, r.Proto, r.URL = status, res.Proto, x.t.url
+		if !x.req.DiscardBody {
+			r.header = res.Header
+		}
+		r.Elapsed = x.end.Sub(x.start)
+		r.Timings = x.tm
+	}
+	return false, redirected, status, location, nil
+}
+
+// readBodyH2 reads the final response's body into x.resp, as readBody
+// does for HTTP/1.1; x/net has decoded a gzip body it asked for.
+func (x *exchange) readBodyH2(res *http.Response) error {
+	length := res.ContentLength
+	switch {
+	case x.method == http.MethodHead, res.StatusCode == http.StatusNoContent, res.StatusCode == http.StatusNotModified:
+		length = 0
+	}
+	body, n, err := readBody(res.Body, length, x.c.f.opts.MaxBodyBytes, x.req.DiscardBody)
+	x.resp.Body, x.resp.BytesRecv = body, n
+	x.resp.uncompressed = res.Uncompressed
+	return err
+}
+
+// h2Unsent reports an error that x/net gives for a request the server
+// did not process: the connection could not take it, was going away
+// (GOAWAY), closed before its first request, or the server refused the
+// stream (RFC 9113 section 8.7). x/net does not export these errors.
+func h2Unsent(err error) bool {
+	var se http2.StreamError
+	if errors.As(err, &se) {
+		return se.Code == http2.ErrCodeRefusedStream
+	}
+	switch err.Error() {
+	case "http2: client conn not usable",
+		"http2: Transport received Server's graceful shutdown GOAWAY",
+		"http2: client conn could not be established":
+		return true
+	}
+	return false
+}
+
+// h2Request builds the net/http request x/net sends, and the bytes it
+// stands for (see Response.BytesSent).
+func (x *exchange) h2Request(ctx context.Context) (*http.Request, int64, error) {
+	host := x.t.host
+	if v := x.hdr["Host"]; len(v) > 0 && v[0] != "" {
+		var err error
+		if host, err = overrideHost(v[0]); err != nil {
+			return nil, 0, err
+		}
+	}
+	o := &x.c.f.opts
+	h, size, err := h2Header(x.hdr, o, x.c.cookieHeader(x.t), x.t.auth)
+	if err != nil {
+		return nil, 0, err
+	}
+	if wantsGzip(x.method, x.hdr) {
+		size += int64(len("Accept-Encoding: gzip\r\n")) // x/net asks for it
+	}
+	req := &http.Request{
+		Method: x.method, URL: x.t.u, Header: h, Host: host,
+		Proto: "HTTP/2.0", ProtoMajor: 2, ContentLength: int64(len(x.body)),
+	}
+	if body := x.body; len(body) > 0 {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	size += int64(len(x.method)+len(x.t.uri)+len(" HTTP/1.1\r\nHost: \r\n\r\n")+len(host)) + int64(len(x.body))
+	return req.WithContext(ctx), size, nil
+}
+
+// h2Header is the header of an HTTP/2 request: the caller's fields,
+// checked as for HTTP/1.1, without those HTTP/2 forbids or takes from the
+// request itself, then the ones horde adds. size is their length as
+// HTTP/1.1 header lines.
+func h2Header(h http.Header, o *Options, cookie, auth string) (_ http.Header, size int64, _ error) {
+	out := make(http.Header, len(h)+2)
+	add := func(k string, vs []string) {
+		out[k] = vs
+		for _, v := range vs {
+			size += int64(len(k) + len(v) + 4)
+		}
+	}
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return nil, 0, malformed("invalid header field name %q", k)
+		}
+		if h2Skipped(k) {
+			continue
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, 0, malformed("invalid header field value for %q", k)
+			}
+		}
+		if cookie != "" && strings.EqualFold(k, "Cookie") && len(vs) > 0 {
+			vs = append(vs[:len(vs)-1:len(vs)-1], vs[len(vs)-1]+"; "+cookie) // the script's, then the jar's
+			cookie = ""
+		}
+		add(k, vs)
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		add("User-Agent", []string{o.UserAgent})
+	}
+	if cookie != "" {
+		add("Cookie", []string{cookie})
+	}
+	if _, ok := h["Authorization"]; auth != "" && !ok {
+		add("Authorization", []string{auth})
+	}
+	return out, size, nil
+}
+
+// h2Skipped: fields HTTP/2 forbids (connection-specific, RFC 9113
+// section 8.2.2) or that the request carries itself.
+func h2Skipped(k string) bool {
+	for _, s := range [...]string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade"} {
+		if strings.EqualFold(k, s) {
+			return true
+		}
+	}
+	return false
+}
