@@ -111,7 +111,8 @@ const (
 	optNumber                     // a rate
 	optDuration                   // "1m30s", or a number of seconds
 	optString
-	optList // a string or a list of strings, comma-joined
+	optList  // a string or a list of strings, comma-joined
+	optHTTP2 // True, False or "strict"
 )
 
 // optionFlag maps an options key (underscores or dashes) to its flag.
@@ -133,11 +134,13 @@ func optionFlag(key string) (flag string, kind optionKind, ok bool) {
 		return "tags", optList, true
 	case "exclude_tags":
 		return "exclude-tags", optList, true
+	case "http2":
+		return "http2", optHTTP2, true
 	}
 	return "", 0, false
 }
 
-const knownOptions = "users, spawn_rate, run_time, host, rate, stop_timeout, tags, exclude_tags"
+const knownOptions = "users, spawn_rate, run_time, host, rate, stop_timeout, tags, exclude_tags, http2"
 
 // extractOptions reads the optional `options` dict.
 func (l *loader) extractOptions(th *starlark.Thread, mainKey string, f *syntax.File, g starlark.StringDict) (map[string]string, error) {

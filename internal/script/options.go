@@ -45,6 +45,12 @@ func (l *loader) optionValue(th *starlark.Thread, kind optionKind, v starlark.Va
 			return "", fmt.Errorf("want a string or a list of strings, got %s", v)
 		}
 		return strings.Join(list, ","), nil
+	case optHTTP2:
+		m, err := http2Arg("http2", v)
+		if err != nil {
+			return "", fmt.Errorf(`want True, False or "strict", got %s`, v)
+		}
+		return m.String(), nil
 	default:
 		return "", fmt.Errorf("option kind %d is unknown", kind)
 	}

@@ -23,6 +23,7 @@ type reqArgs struct {
 	expect                starlark.Value
 	auth, verify          starlark.Value
 	files, cookies        starlark.Value
+	http2                 starlark.Value
 	allowRedirects        bool
 	catchResponse         bool // accepted for ports: every response can fail()
 	expectCodes           []int
@@ -53,7 +54,7 @@ func (a *reqArgs) unpack(fn string, args starlark.Tuple, kwargs []starlark.Tuple
 	pairs := []any{"url", &a.url, "params?", &a.params, "headers?", &a.headers,
 		"json?", &a.json, "data?", &a.data, "name?", &a.name, "timeout?", &a.timeout,
 		"expect?", &a.expect, "allow_redirects?", &a.allowRedirects, "auth?", &a.auth, "verify?", &a.verify,
-		"files?", &a.files, "cookies?", &a.cookies, "catch_response?", &a.catchResponse}
+		"files?", &a.files, "cookies?", &a.cookies, "catch_response?", &a.catchResponse, "http2?", &a.http2}
 	if fn == "request" {
 		pairs = append([]any{"method", &a.method}, pairs...)
 	} else {
@@ -110,6 +111,9 @@ func (a *reqArgs) build(th *starlark.Thread, st *vuState, fn string) (*httpx.Req
 		return nil, err
 	}
 	req.Insecure = insecure
+	if req.HTTP2, err = st.http2Mode(fn, a.http2); err != nil {
+		return nil, err
+	}
 	if !isNone(a.timeout) {
 		var t number
 		if err := t.Unpack(a.timeout); err != nil || !(t > 0) {

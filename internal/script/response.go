@@ -30,6 +30,7 @@ type response struct {
 	reason string // failure reason; "" is success
 	state  uint8
 	doc    *html.Node // the body parsed as HTML by the first select()
+	next   *response  // the next pending response of a batch
 }
 
 var _ starlark.HasAttrs = (*response)(nil)
@@ -46,7 +47,7 @@ func (r *response) Freeze() {}
 
 // AttrNames implements starlark.HasAttrs.
 func (r *response) AttrNames() []string {
-	return []string{"content", "elapsed_ms", "error", "fail", "headers", "json", "ok",
+	return []string{"content", "elapsed_ms", "error", "fail", "headers", "json", "ok", "proto",
 		"select", "select_one", "status", "status_code", "success", "text", "timings", "url"}
 }
 
@@ -67,6 +68,8 @@ func (r *response) Attr(name string) (starlark.Value, error) {
 		return elapsedMS(r.r.Elapsed), nil
 	case "url":
 		return starlark.String(r.r.URL), nil
+	case "proto":
+		return starlark.String(r.r.Proto), nil
 	case "error":
 		if r.r.Err == nil && r.r.ErrKind == "" {
 			return starlark.None, nil

@@ -66,7 +66,7 @@ func (u *userObj) Attr(name string) (starlark.Value, error) {
 
 // AttrNames implements starlark.HasAttrs.
 func (u *userObj) AttrNames() []string {
-	return []string{"auth", "clear_cookies", "client", "cookies", "delete", "get", "head", "headers", "host", "id",
+	return []string{"auth", "batch", "clear_cookies", "client", "cookies", "delete", "get", "head", "headers", "host", "id",
 		"options", "patch", "post", "put", "request", "set_cookie", "sleep", "state", "verify"}
 }
 

@@ -7,6 +7,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/horde-load/horde/internal/httpx"
 	"github.com/horde-load/horde/internal/scenario"
 )
 
@@ -38,16 +39,17 @@ type userArgs struct {
 	weight, fixed         int
 	onStart, onStop, wait starlark.Value
 	host, tags            starlark.Value
+	http2                 starlark.Value
 }
 
 // user implements user(name, tasks, weight=1, fixed_count=0, on_start=None,
-// on_stop=None, wait=None, host=None, tags=None).
+// on_stop=None, wait=None, host=None, tags=None, http2=None).
 func (l *loader) user(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	a := userArgs{weight: 1, onStart: starlark.None, onStop: starlark.None, wait: starlark.None,
-		host: starlark.None, tags: starlark.None}
+		host: starlark.None, tags: starlark.None, http2: starlark.None}
 	if err := starlark.UnpackArgs("user", args, kwargs, "name", &a.name, "tasks", &a.tasks,
 		"weight?", &a.weight, "fixed_count?", &a.fixed, "on_start?", &a.onStart, "on_stop?", &a.onStop,
-		"wait?", &a.wait, "host?", &a.host, "tags?", &a.tags); err != nil {
+		"wait?", &a.wait, "host?", &a.host, "tags?", &a.tags, "http2?", &a.http2); err != nil {
 		return nil, err
 	}
 	if a.name == "" {
@@ -107,6 +109,16 @@ func (l *loader) buildUser(a *userArgs) (*userValue, error) {
 			return nil, fmt.Errorf("host must be a string, got %s", a.host.Type())
 		}
 		uc.Host = h
+	}
+	mode, err := http2Arg("user", a.http2)
+	if err != nil {
+		return nil, err
+	}
+	if mode != httpx.HTTP2Default {
+		if l.eng.classHTTP2 == nil {
+			l.eng.classHTTP2 = make(map[*scenario.UserClass]httpx.HTTP2Mode)
+		}
+		l.eng.classHTTP2[uc] = mode
 	}
 	return uv, nil
 }

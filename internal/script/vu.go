@@ -33,6 +33,8 @@ type engine struct {
 	respFns map[string]*starlark.Builtin // resp.json, resp.fail, resp.success
 	encode  starlark.Value               // json.encode
 	decode  starlark.Value               // json.decode
+	// classHTTP2 is user(..., http2=) per class, set while loading.
+	classHTTP2 map[*scenario.UserClass]httpx.HTTP2Mode
 }
 
 func newEngine(o Options) *engine {
@@ -49,6 +51,7 @@ func newEngine(o Options) *engine {
 	e.methods["interrupt"] = starlark.NewBuiltin("interrupt", userInterrupt)
 	e.methods["transaction"] = starlark.NewBuiltin("transaction", userTransaction)
 	e.methods["clear_cookies"] = starlark.NewBuiltin("clear_cookies", userClearCookies)
+	e.methods["batch"] = starlark.NewBuiltin("batch", userBatch)
 	e.respFns = map[string]*starlark.Builtin{
 		"json":    starlark.NewBuiltin("json", respJSON),
 		"fail":    starlark.NewBuiltin("fail", respFail),
@@ -233,13 +236,17 @@ func (st *vuState) result(ctx context.Context, err error) error {
 // errors.Is(err, context.Canceled) holds, so the runner need not record it.
 func stopped(cause error) error { return fmt.Errorf("script: user stopped: %w", cause) }
 
-// flush records the pending response, if any.
+// flush records the pending responses, if any: the last request's, or
+// a batch's.
 func (st *vuState) flush() {
 	p := st.pending
-	if p == nil {
-		return
-	}
 	st.pending = nil
+	for ; p != nil; p = p.next {
+		st.recordResponse(p)
+	}
+}
+
+func (st *vuState) recordResponse(p *response) {
 	p.state = respRecorded
 	if p.reason != "" {
 		st.failed++
