@@ -30,6 +30,10 @@ type DialOptions struct {
 	// MaxMessageBytes bounds one message either way; 0 means
 	// DefaultMaxMessageBytes.
 	MaxMessageBytes int
+	// Dialer opens the TCP connection; nil uses gRPC's. The worker
+	// simulator (package sim) keeps the connection to cut it the way a
+	// killed process does.
+	Dialer func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Dial connects to the master at addr (host:port; the port defaults to
@@ -54,13 +58,17 @@ func Dial(ctx context.Context, addr string, o DialOptions) (WorkerStream, func()
 	if o.TLS != nil {
 		creds = credentials.NewTLS(o.TLS)
 	}
-	conn, err := grpc.NewClient(addr,
+	dopts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{
 			Time: keepaliveTime, Timeout: keepaliveTimeout, PermitWithoutStream: true,
 		}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxBytes), grpc.MaxCallSendMsgSize(maxBytes)),
-	)
+	}
+	if o.Dialer != nil {
+		dopts = append(dopts, grpc.WithContextDialer(o.Dialer))
+	}
+	conn, err := grpc.NewClient(addr, dopts...)
 	if err != nil {
 		return nil, nil, &remoteError{addr: addr, err: status.Error(codes.InvalidArgument, err.Error())}
 	}
