@@ -101,3 +101,36 @@ func (p *Plan) Max() int {
 	}
 	return p.fixed
 }
+
+// Continue returns the plan of a test whose user classes change when it
+// runs n users, as Locust's load shapes change user_classes: the first n
+// users are p's (they keep running), and every later user comes from the
+// classes keep marks (by index), fixed-count ones first. A ramp down
+// still stops the newest users first, whatever their class.
+func (p *Plan) Continue(n int, keep []bool) *Plan {
+	if n > 0 {
+		p.Class(n - 1) // make sure the prefix exists
+	}
+	prefix := p.seq[:min(n, len(p.seq))]
+	q := &Plan{classes: p.classes, counts: make([]int, len(p.classes)), weights: make([]int, len(p.classes))}
+	q.seq = append(make([]int, 0, len(prefix)), prefix...)
+	have := make([]int, len(p.classes))
+	for _, c := range prefix {
+		have[c]++
+	}
+	for i, c := range p.classes {
+		if i >= len(keep) || !keep[i] {
+			continue
+		}
+		if c.FixedCount > 0 {
+			for range c.FixedCount - have[i] {
+				q.seq = append(q.seq, i)
+			}
+			continue
+		}
+		q.weights[i] = c.Weight
+		q.wsum += c.Weight
+	}
+	q.fixed = len(q.seq)
+	return q
+}

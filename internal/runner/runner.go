@@ -127,7 +127,7 @@ func New(opts Options) (*Runner, error) {
 	for _, c := range opts.Scenario.Users {
 		cp := &classPlan{UserClass: c}
 		for _, t := range c.Tasks {
-			if keepTask(t.Tags, opts.Tags, opts.ExcludeTags) {
+			if t, ok := filterTask(t, nil, opts.Tags, opts.ExcludeTags); ok {
 				cp.tasks = append(cp.tasks, t)
 			}
 		}
@@ -156,6 +156,41 @@ func New(opts Options) (*Runner, error) {
 	r.byClass = make([][]*user, len(r.classes))
 	r.want = make([]int, len(r.classes))
 	return r, nil
+}
+
+// filterTask is t as the user runs it under the tag filters, and whether
+// it is kept at all. A task set's tags count for every task inside it
+// (inherited), as in Locust; a set is kept when any task inside is, with
+// only those — a Markov set keeps all its states (its transitions need
+// them) when any passes. The scenario's own values are never changed.
+func filterTask(t scenario.Task, inherited, include, exclude []string) (scenario.Task, bool) {
+	tags := append(slices.Clip(inherited), t.Tags...)
+	if t.Set == nil {
+		return t, keepTask(tags, include, exclude)
+	}
+	if len(include) == 0 && len(exclude) == 0 {
+		return t, true
+	}
+	for _, tag := range tags {
+		if slices.Contains(exclude, tag) {
+			return t, false
+		}
+	}
+	set := *t.Set
+	set.Tasks = nil
+	for _, in := range t.Set.Tasks {
+		if kept, ok := filterTask(in, tags, include, exclude); ok {
+			set.Tasks = append(set.Tasks, kept)
+		}
+	}
+	switch {
+	case len(set.Tasks) == 0:
+		return t, false
+	case t.Set.Transitions != nil:
+		return t, true
+	}
+	t.Set = &set
+	return t, true
 }
 
 func keepTask(tags, include, exclude []string) bool {
