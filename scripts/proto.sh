@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# proto.sh — regenerates internal/cluster/pb from horde.proto with the
+# proto.sh — regenerates internal/cluster/pb from horde.proto and
+# internal/target/targetpb from target.proto with the
 # protoc of Debian 12 (protobuf-compiler, 3.21.12) and the Go plugins at
 # the versions the committed files were made with, installed into
 # .cache/tools. The generated files are committed: building horde needs
@@ -16,3 +17,7 @@ PATH=$bin:$PATH protoc -I internal/cluster/pb \
 	--go_out=internal/cluster/pb --go_opt=paths=source_relative \
 	--go-grpc_out=internal/cluster/pb --go-grpc_opt=paths=source_relative \
 	horde.proto
+PATH=$bin:$PATH protoc -I internal/target/targetpb \
+	--go_out=internal/target/targetpb --go_opt=paths=source_relative \
+	--go-grpc_out=internal/target/targetpb --go-grpc_opt=paths=source_relative \
+	target.proto

@@ -12,13 +12,14 @@ import (
 )
 
 func newTargetCmd(env Env) *cobra.Command {
-	var addr, config, logLevel string
+	var addr, grpcAddr, config, logLevel string
 	cmd := &cobra.Command{
 		Use:   "target",
 		Short: "Serve the tutorial's sample web app plus test endpoints (delays, status codes, stalls)",
 		Long: "Serve the sample app of the tutorial (/, POST /login, /profile) and endpoints for tests\n" +
 			"and demos: /delay/{ms}, /random-delay?min=&max=, /status/{code}, /stall?period=&stall=,\n" +
-			"/bytes/{n}, /echo, /redirect/{n}. GET /_horde/counts shows what it served.",
+			"/bytes/{n}, /echo, /redirect/{n}, WebSockets /ws/echo and /ws/broadcast, and a gRPC service\n" +
+			"with reflection on --grpc-addr. GET /_horde/counts shows what it served.",
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := sources(cmd, env); err != nil {
@@ -34,11 +35,19 @@ func newTargetCmd(env Env) *cobra.Command {
 			}
 			log.Info("target listening", slog.String("addr", "http://"+ln.Addr().String()))
 			srv := target.New(target.Options{Logger: log, Version: Version})
+			if grpcAddr != "" {
+				stop, err := startGRPC(cmd.Context(), log, srv, grpcAddr, cmd.Flags().Changed("grpc-addr"))
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return srv.Serve(cmd.Context(), ln)
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "read settings from this file")
 	cmd.Flags().StringVar(&addr, "addr", ":8080", "address to listen on")
+	cmd.Flags().StringVar(&grpcAddr, "grpc-addr", ":50051", "address of the gRPC service (\"\" turns it off)")
 	cmd.Flags().StringVarP(&logLevel, "loglevel", "L", "info", "log level: debug, info, warn, error")
 	return cmd
 }

@@ -93,6 +93,7 @@ func newLoader(o Options, read func(string) ([]byte, error), display func(string
 		"base64":              starlib.NewBase64(),
 		"hashlib":             starlib.NewHashlib(),
 		"hmac":                starlib.NewHmac(),
+		"grpc":                l.grpcModule(),
 	}
 	return l
 }

@@ -35,10 +35,11 @@ type engine struct {
 	decode  starlark.Value               // json.decode
 	// classHTTP2 is user(..., http2=) per class, set while loading.
 	classHTTP2 map[*scenario.UserClass]httpx.HTTP2Mode
+	grpc       *grpcState // .proto files loaded, servers' reflection (grpc.go)
 }
 
 func newEngine(o Options) *engine {
-	e := &engine{getenv: o.Env, factory: o.HTTP}
+	e := &engine{getenv: o.Env, factory: o.HTTP, grpc: &grpcState{}}
 	if o.Stdout != nil {
 		e.out = &syncWriter{w: o.Stdout}
 	}
@@ -51,6 +52,9 @@ func newEngine(o Options) *engine {
 	e.methods["interrupt"] = starlark.NewBuiltin("interrupt", userInterrupt)
 	e.methods["transaction"] = starlark.NewBuiltin("transaction", userTransaction)
 	e.methods["clear_cookies"] = starlark.NewBuiltin("clear_cookies", userClearCookies)
+	e.methods["websocket"] = starlark.NewBuiltin("websocket", userWebSocket)
+	e.methods["grpc"] = starlark.NewBuiltin("grpc", userGRPC)
+	e.methods["grpc_stream"] = starlark.NewBuiltin("grpc_stream", userGRPC)
 	e.methods["batch"] = starlark.NewBuiltin("batch", userBatch)
 	e.respFns = map[string]*starlark.Builtin{
 		"json":    starlark.NewBuiltin("json", respJSON),
@@ -91,10 +95,11 @@ type vuState struct {
 	user    *userObj
 	args    starlark.Tuple // (u,), reused by every call
 	ctx     context.Context
-	pending *response // the last response, recorded at the next request or return
-	prefix  string    // print() prefix
-	session session   // u.headers, u.auth, u.verify
-	failed  int       // failed requests recorded so far (for transactions)
+	pending *response  // the last response, recorded at the next request or return
+	prefix  string     // print() prefix
+	session session    // u.headers, u.auth, u.verify
+	failed  int        // failed requests recorded so far (for transactions)
+	conns   *userConns // WebSockets and gRPC connections (protocols.go)
 
 	mu        sync.Mutex      // guards what follows against the ctx watcher
 	running   context.Context // the context of the call running, if any

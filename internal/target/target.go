@@ -50,6 +50,7 @@ type Server struct {
 	secret   []byte // signs session tokens
 	filler   []byte // the pattern /bytes repeats
 	handler  http.Handler
+	hub      hub // the clients of /ws/broadcast
 }
 
 // New builds a Server.
@@ -99,6 +100,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	srv.RegisterOnShutdown(s.closeWebSockets)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Debug("target serving", "addr", ln.Addr().String(), "version", s.version)
@@ -136,6 +138,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/basic-auth/{user}/{pass}", s.basicAuth)
 	mux.HandleFunc("GET /cookies", s.cookies)
 	mux.HandleFunc("GET /cookies/set", s.setCookies)
+	mux.HandleFunc("GET /ws/echo", s.wsEcho)
+	mux.HandleFunc("GET /ws/broadcast", s.wsBroadcast)
 	mux.HandleFunc("GET "+countsPath, s.countsJSON)
 	mux.HandleFunc("POST "+countsPath+"/reset", s.resetCounts)
 	return mux
