@@ -40,6 +40,9 @@ type Bundle struct {
 	Seed           uint64
 	// Iterations ends each user after this many tasks (0: never).
 	Iterations int64
+	// HTTP2 is the protocol of requests that choose none (--http2):
+	// "" or "false" HTTP/1.1, "true" HTTP/2, "strict" HTTP/2 or a failure.
+	HTTP2 string
 }
 
 // Hash identifies the bundle's content and settings: equal bundles need
@@ -49,6 +52,9 @@ func (b *Bundle) Hash() string {
 	b.writeContent(h)
 	fmt.Fprintf(h, "%q %d %d %v %x %q %q %d %d", b.Host, b.StopTimeout.Milliseconds(), b.RequestTimeout.Milliseconds(),
 		b.Insecure, b.CAPEM, b.Tags, b.ExcludeTags, b.Seed, b.Iterations)
+	if b.HTTP2 != "" {
+		fmt.Fprintf(h, " http2=%q", b.HTTP2) // bundles without it keep their hash
+	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
@@ -82,7 +88,7 @@ func (b *Bundle) PB() *pb.Bundle {
 		Files: b.Files, Main: b.Main, Url: b.URL, Host: b.Host,
 		StopTimeoutMs: b.StopTimeout.Milliseconds(), RequestTimeoutMs: b.RequestTimeout.Milliseconds(),
 		Insecure: b.Insecure, CaPem: b.CAPEM, Tags: b.Tags, ExcludeTags: b.ExcludeTags, Seed: b.Seed,
-		Iterations: b.Iterations, Hash: b.Hash(),
+		Iterations: b.Iterations, Http2: b.HTTP2, Hash: b.Hash(),
 	}
 }
 
@@ -93,7 +99,7 @@ func FromPB(p *pb.Bundle) *Bundle {
 		StopTimeout:    time.Duration(p.GetStopTimeoutMs()) * time.Millisecond,
 		RequestTimeout: time.Duration(p.GetRequestTimeoutMs()) * time.Millisecond,
 		Insecure:       p.GetInsecure(), CAPEM: p.GetCaPem(), Tags: p.GetTags(), ExcludeTags: p.GetExcludeTags(), Seed: p.GetSeed(),
-		Iterations: p.GetIterations(),
+		Iterations: p.GetIterations(), HTTP2: p.GetHttp2(),
 	}
 }
 

@@ -47,6 +47,7 @@ type testFlags struct {
 	timeout     time.Duration
 	insecure    bool
 	caFile      string
+	http2       http2Flag
 	seed        uint64
 	logLevel    string
 	interval    time.Duration
@@ -79,6 +80,9 @@ func (f *testFlags) register(cmd *cobra.Command) {
 	fs.Var(timespan.Value{D: &f.timeout}, "timeout", "request timeout (connect to last byte); default 60s")
 	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the target's TLS certificate")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of extra CA certificates to trust")
+	fs.Var(&f.http2, "http2", `requests over HTTP/2 unless a script says otherwise: over TLS by ALPN, HTTP/1.1 if the server picks it; `+
+		`over http:// by prior knowledge (h2c); --http2=strict fails a TLS server that picks HTTP/1.1`)
+	fs.Lookup("http2").NoOptDefVal = "true"
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for the users' random choices (0: random)")
 	fs.StringVarP(&f.logLevel, "loglevel", "L", "info", "log level: debug, info, warn, error")
 	fs.Var(timespan.Value{D: &f.interval}, "print-interval", "how often the live view refreshes (default 1s)")
@@ -161,6 +165,7 @@ func (f *testFlags) prepare(cmd *cobra.Command, env Env, args []string) (*loaded
 	}
 	b.Host, b.StopTimeout, b.RequestTimeout, b.Insecure = f.host, f.stopTimeout, f.timeout, f.insecure
 	b.Tags, b.ExcludeTags, b.Seed, b.Iterations = f.tags, f.excludeTags, f.seed, f.iterations
+	b.HTTP2 = f.http2.String()
 	if f.caFile != "" {
 		if b.CAPEM, err = os.ReadFile(f.caFile); err != nil {
 			return nil, nil, exitcode.With(exitcode.BadInput, fmt.Errorf("--ca-file: %w", err))

@@ -50,7 +50,8 @@ type Server struct {
 	secret   []byte // signs session tokens
 	filler   []byte // the pattern /bytes repeats
 	handler  http.Handler
-	hub      hub // the clients of /ws/broadcast
+	wire     wireCounts // connections and protocols (http2.go)
+	hub      hub        // the clients of /ws/broadcast
 }
 
 // New builds a Server.
@@ -92,14 +93,10 @@ func (s *Server) ResetCounts() { s.counts.reset() }
 
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully:
 // requests in flight get up to ShutdownTimeout to finish. It returns nil
-// after a shutdown, or the error that stopped serving.
+// after a shutdown, or the error that stopped serving. It speaks
+// HTTP/1.1 and HTTP/2 by prior knowledge (h2c); see ServeTLS for HTTPS.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
+	srv := s.httpServer()
 	srv.RegisterOnShutdown(s.closeWebSockets)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -44,8 +44,12 @@ func newEngine(runID string, p *pb.Bundle, share script.Share, o *Options) (*eng
 	if err != nil {
 		return nil, err
 	}
+	h2, err := httpx.ParseHTTP2Mode(b.HTTP2)
+	if err != nil {
+		return nil, fmt.Errorf("the bundle's HTTP settings: %w", err)
+	}
 	fac, err := httpx.NewFactory(httpx.Options{BaseURL: b.Host, Timeout: b.RequestTimeout,
-		Insecure: b.Insecure, CAPEM: b.CAPEM, UserAgent: "horde/" + o.Version})
+		Insecure: b.Insecure, CAPEM: b.CAPEM, UserAgent: "horde/" + o.Version, HTTP2: h2})
 	if err != nil {
 		return nil, fmt.Errorf("the bundle's HTTP settings: %w", err)
 	}

@@ -468,6 +468,7 @@ type Bundle struct {
 	Seed             uint64                 `protobuf:"varint,11,opt,name=seed,proto3" json:"seed,omitempty"`
 	Hash             string                 `protobuf:"bytes,12,opt,name=hash,proto3" json:"hash,omitempty"`              // content hash; equal bundles need no reload
 	Iterations       int64                  `protobuf:"varint,13,opt,name=iterations,proto3" json:"iterations,omitempty"` // each user ends after this many tasks (0: never)
+	Http2            string                 `protobuf:"bytes,14,opt,name=http2,proto3" json:"http2,omitempty"`            // requests' default protocol: "" or "false" HTTP/1.1, "true" HTTP/2, "strict"
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -591,6 +592,13 @@ func (x *Bundle) GetIterations() int64 {
 		return x.Iterations
 	}
 	return 0
+}
+
+func (x *Bundle) GetHttp2() string {
+	if x != nil {
+		return x.Http2
+	}
+	return ""
 }
 
 // Target is the absolute number of users per class the worker must run
@@ -1325,7 +1333,7 @@ const file_horde_proto_rawDesc = "" +
 	"\fworker_index\x18\x06 \x01(\x05R\vworkerIndex\x12\x1f\n" +
 	"\vdata_shares\x18\a \x01(\x05R\n" +
 	"dataShares\x12-\n" +
-	"\x12compact_histograms\x18\b \x01(\bR\x11compactHistograms\"\xb7\x03\n" +
+	"\x12compact_histograms\x18\b \x01(\bR\x11compactHistograms\"\xcd\x03\n" +
 	"\x06Bundle\x121\n" +
 	"\x05files\x18\x01 \x03(\v2\x1b.horde.v1.Bundle.FilesEntryR\x05files\x12\x12\n" +
 	"\x04main\x18\x02 \x01(\tR\x04main\x12\x10\n" +
@@ -1342,7 +1350,8 @@ const file_horde_proto_rawDesc = "" +
 	"\x04hash\x18\f \x01(\tR\x04hash\x12\x1e\n" +
 	"\n" +
 	"iterations\x18\r \x01(\x03R\n" +
-	"iterations\x1a8\n" +
+	"iterations\x12\x14\n" +
+	"\x05http2\x18\x0e \x01(\tR\x05http2\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
