@@ -125,14 +125,27 @@ func Reason(s *status.Status) string {
 		return name
 	}
 	msg := s.Message()
-	for _, k := range []string{"connection refused", "connection reset by peer", "no such host", "i/o timeout",
-		"tls:", "certificate", "EOF", "error reading server preface", "received message larger than max"} {
-		if strings.Contains(msg, k) {
-			k = strings.TrimSuffix(k, ":")
-			return name + ": " + k
+	for _, k := range causes {
+		if strings.Contains(msg, k[0]) {
+			return name + ": " + k[1]
 		}
 	}
 	return name
+}
+
+// causes name what a connection or transport failure's message says:
+// substring, short reason.
+var causes = [...][2]string{
+	{"connection refused", "connection refused"},
+	{"connection reset by peer", "connection reset by peer"},
+	{"no such host", "no such host"},
+	{"i/o timeout", "timeout"},
+	{"x509", "tls certificate"},
+	{"certificate", "tls certificate"},
+	{"tls:", "tls"},
+	{"error reading server preface", "not a gRPC server"},
+	{"received message larger than max", "message too big"},
+	{"EOF", "EOF"},
 }
 
 // CodeName is the canonical name of a status code, as in the gRPC

@@ -262,11 +262,20 @@ func userGRPC(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 		defer context.AfterFunc(st.ctx, func() { time.AfterFunc(def.drain, cancel) })()
 	}
 	r := &grpcResponse{key: stats.Key{Method: GRPCMethod, Name: a.name}, stream: fn == "grpc_stream"}
+	start := time.Now()
 	desc, err := st.eng.grpc.describe(ctx, cc, t, a.method)
 	if err != nil {
-		r.res = grpcx.Result{Status: status.New(codes.Unknown, err.Error())}
-		r.reason = firstLine(err.Error())
-		st.record(stats.Sample{Key: r.key, Err: r.reason})
+		if st.ctx.Err() != nil {
+			return nil, stopped(st.ctx.Err())
+		}
+		if s, ok := status.FromError(err); ok {
+			r.res = grpcx.Result{Status: s, Elapsed: time.Since(start)}
+			r.reason = grpcJudge(s, expect)
+		} else {
+			r.res = grpcx.Result{Status: status.New(codes.Unknown, err.Error()), Elapsed: time.Since(start)}
+			r.reason = firstLine(err.Error())
+		}
+		st.record(stats.Sample{Key: r.key, Latency: r.res.Elapsed, Err: r.reason})
 		return r, nil
 	}
 	if desc.IsStreamingClient() || (desc.IsStreamingServer() != r.stream) {
@@ -335,11 +344,15 @@ func (g *grpcState) describe(ctx context.Context, cc *grpc.ClientConn, t grpcx.T
 	if e.methods == nil {
 		m, err := grpcx.Reflect(ctx, cc, svc)
 		if err != nil {
-			if s, ok := status.FromError(errors.Unwrap(err)); ok {
+			s, ok := status.FromError(errors.Unwrap(err))
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("%s not described: %w", svc, err)
+			case s.Code() == codes.Unimplemented || s.Code() == codes.NotFound:
 				return nil, fmt.Errorf("%s not described: no .proto loaded has it, and server reflection failed: %s",
 					svc, grpcx.Reason(s))
 			}
-			return nil, fmt.Errorf("%s not described: %w", svc, err)
+			return nil, s.Err() // the server cannot be reached: that is the call's failure
 		}
 		e.methods = m
 	}

@@ -1,8 +1,10 @@
 package script
 
 import (
+	"encoding/pem"
 	"errors"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,10 +14,13 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/stats"
 	"github.com/horde-load/horde/internal/target"
 	"github.com/horde-load/horde/internal/target/targettest"
@@ -212,7 +217,7 @@ users = []`)
 	_, _, err := grpcRun(t, `
 grpc.proto("target.proto")
 def t(u):
-    u.grpc("/horde.target.v1.Target/Echo", {"number": "seven"}, addr="`+addr+`")
+    u.grpc("/horde.target.v1.Target/Echo", {"number": str(7)}, addr="`+addr+`")
 `, "target.proto", targetProto(t))
 	var re *RuntimeError
 	if !errors.As(err, &re) || !strings.Contains(re.Msg, "horde.target.v1.EchoMessage.number: want int, got string") ||
@@ -229,7 +234,8 @@ def t(u):
 	samples, state, err := grpcRun(t, `
 grpc.proto("target.proto")
 def t(u):
-    u.state["typo"] = u.grpc("/horde.target.v1.Target/Ech", addr="`+addr+`").ok
+    typo = "/horde.target.v1.Target/Ech"  # in a variable: judged at run time
+    u.state["typo"] = u.grpc(typo, addr="`+addr+`").ok
     u.state["down"] = u.grpc("/horde.target.v1.Target/Echo", addr="`+dead+`", timeout=5).status
 `, "target.proto", targetProto(t))
 	if err != nil {
@@ -392,4 +398,95 @@ type signalConn struct {
 func (c *signalConn) Close() error {
 	c.once.Do(func() { c.closed <- struct{}{} })
 	return c.Conn.Close()
+}
+
+// A literal method or request that the loaded .proto contradicts is a
+// load error at its own line and column.
+func TestGRPCLiteralCallsCheckedAtLoad(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		call, msg string
+		line, col int
+	}{
+		{`u.grpc("/horde.target.v1.Target/Eco")`, "service horde.target.v1.Target has no method Eco", 4, 12},
+		{`u.grpc("/horde.target.v1.Target/Echo", {"txt": "a"})`, `horde.target.v1.EchoMessage has no field "txt"`, 4, 45},
+		{`u.grpc("/horde.target.v1.Target/Echo", {"number": "7"})`, "horde.target.v1.EchoMessage.number: want int, got a string", 4, 55},
+		{`u.grpc("/horde.target.v1.Target/Echo", {"inner": {"value": 1.5}})`, "horde.target.v1.Inner.value: want int, got a float", 4, 64},
+		{`u.grpc("/horde.target.v1.Target/Echo", {"kind": "KIND_HUGE"})`, `horde.target.v1.Kind has no value "KIND_HUGE"`, 4, 53},
+		{`u.grpc("/horde.target.v1.Target/Echo", {"tags": "a"})`, "horde.target.v1.EchoMessage.tags: want a list, got a string", 4, 53},
+	} {
+		le := loadErr(t, `
+grpc.proto("target.proto")
+def t(u):
+    `+c.call+`
+users = [user(name="U", tasks=[t])]
+`, "target.proto", targetProto(t))
+		if !strings.Contains(le.Msg, c.msg) || le.File != "main.star" || le.Line != c.line || le.Col != c.col {
+			t.Errorf("%s: %s:%d:%d: %s; want %d:%d and %q", c.call, le.File, le.Line, le.Col, le.Msg, c.line, c.col, c.msg)
+		}
+	}
+	// What only running can judge is left to run time: a method in a
+	// variable, a service the .proto files do not describe.
+	mustLoad(t, `
+grpc.proto("target.proto")
+M = "/horde.target.v1.Target/Nope"
+def t(u):
+    u.grpc(M)
+    u.grpc("/other.Svc/Call", {"x": 1})
+users = [user(name="U", tasks=[t])]
+`, "target.proto", targetProto(t))
+}
+
+// A gRPC server over TLS: grpcs:// (or an https:// host) speaks TLS,
+// verified against the test's CAs (--ca-file), or not at all with
+// verify=False; an untrusted certificate is a recorded failure.
+func TestGRPCOverTLS(t *testing.T) {
+	t.Parallel()
+	hs := httptest.NewUnstartedServer(nil)
+	hs.StartTLS() // only for its certificate, valid for 127.0.0.1
+	hs.Close()
+	cert := hs.TLS.Certificates[0]
+	_, srv := targettest.Start(t, target.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := srv.NewGRPC(grpc.Creds(grpccreds.NewServerTLSFromCert(&cert)))
+	go func() { _ = g.Serve(ln) }()
+	t.Cleanup(g.Stop)
+	src := `
+def t(u):
+    u.state["strict"] = u.grpc("/horde.target.v1.Target/Echo", addr=ADDR, timeout=5).status
+    u.state["lax"] = u.grpc("/horde.target.v1.Target/Echo", {"text": "x"}, addr=ADDR, verify=False).message["text"]
+ADDR = "grpcs://` + ln.Addr().String() + `"
+users = [user(name="U", tasks=[t])]
+`
+	sc := mustLoad(t, src)
+	vu, rec := newVU(t, 1, "")
+	if err := task(t, sc, "t")(t.Context(), vu); err != nil {
+		t.Fatal(err)
+	}
+	state := toGo(vu.Local.(*vuState).user.state).(map[string]any)
+	if state["strict"] != "UNAVAILABLE" || state["lax"] != "x" {
+		t.Errorf("state %v", state)
+	}
+	if _, failed := rows(rec.all()); failed["GRPC /horde.target.v1.Target/Echo: UNAVAILABLE: tls certificate"] != 1 {
+		t.Errorf("failures %v", failed)
+	}
+
+	// Trusted through the test's CA file, as horde run --ca-file gives it.
+	pemCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})
+	f, err := httpx.NewFactory(httpx.Options{CAPEM: pemCA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.NewClient()
+	rec2 := &fakeRec{}
+	vu2 := &scenario.VU{ID: 2, HTTP: c, Rec: rec2}
+	if err := task(t, mustLoad(t, src), "t")(t.Context(), vu2); err != nil {
+		t.Fatal(err)
+	}
+	if s := toGo(vu2.Local.(*vuState).user.state).(map[string]any); s["strict"] != "OK" {
+		t.Errorf("with the CA trusted: %v (%v)", s, rec2.all())
+	}
 }

@@ -116,6 +116,9 @@ func (l *loader) run(mainKey string) (*scenario.Scenario, error) {
 	if err != nil {
 		return nil, toLoadError(l.display(mainKey), err)
 	}
+	if err := l.checkGRPC(f); err != nil {
+		return nil, err
+	}
 	users, err := l.extractUsers(mainKey, f, g)
 	if err != nil {
 		return nil, err

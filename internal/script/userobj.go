@@ -66,8 +66,9 @@ func (u *userObj) Attr(name string) (starlark.Value, error) {
 
 // AttrNames implements starlark.HasAttrs.
 func (u *userObj) AttrNames() []string {
-	return []string{"auth", "batch", "clear_cookies", "client", "cookies", "delete", "get", "head", "headers", "host", "id",
-		"options", "patch", "post", "put", "request", "set_cookie", "sleep", "state", "verify"}
+	return []string{"auth", "batch", "clear_cookies", "client", "cookies", "delete", "get", "grpc", "grpc_stream", "head",
+		"headers", "host", "id", "options", "patch", "post", "put", "request", "set_cookie", "sleep", "state", "verify",
+		"websocket"}
 }
 
 // SetField implements starlark.HasSetField: the session's defaults, as a
