@@ -17,6 +17,8 @@ command -v locust >/dev/null 2>&1 || need_apt+=(python3-locust)
 [ -x /usr/bin/time ] || need_apt+=(time)
 command -v taskset >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl) # idle.sh reads nginx's stub_status
+command -v h2load >/dev/null 2>&1 || need_apt+=(nghttp2-client) # h2load: the HTTP/2 anchor
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)        # the HTTP/2 round's certificate
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
 	SUDO=""

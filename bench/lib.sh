@@ -32,7 +32,9 @@ free_port() {
 # a 6-byte "200 hello" on every path but /nginx_status (stub_status, read by
 # nginx_requests), keep-alive unlimited in requests and 75 s idle. CONNECTIONS
 # sizes worker_connections and the worker's open-file limit (the caller's
-# ulimit -n must allow it). Sets PORT, URL and NGINX_PID.
+# ulimit -n must allow it). Sets PORT, URL and NGINX_PID; and H2_URL (HTTPS
+# with HTTP/2 by ALPN, a self-signed ECDSA certificate made here) and
+# H2C_URL (HTTP/2 by prior knowledge, no TLS), the same hello on both.
 start_nginx() {
 	# nginx closes idle keep-alive connections once fewer than 1/16 of its
 	# worker_connections are free: leave that much room above CONNECTIONS.
@@ -43,6 +45,15 @@ start_nginx() {
 	command -v nginx >/dev/null || { echo "bench: nginx missing: run bench/install.sh" >&2; return 1; }
 	PORT="$(free_port)"
 	URL="http://127.0.0.1:$PORT"
+	local h2port h2cport
+	h2port="$(free_port)"
+	h2cport="$(free_port)"
+	H2_URL="https://127.0.0.1:$h2port"
+	H2C_URL="http://127.0.0.1:$h2cport"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 ||
+		{ echo "bench: openssl could not make the test certificate" >&2; return 1; }
 	cat >"$TMP/nginx.conf" <<CONF
 daemon off;
 worker_processes 1;
@@ -63,6 +74,13 @@ http {
 		listen 127.0.0.1:$PORT backlog=4096;
 		location / { default_type text/plain; return 200 "hello\n"; }
 		location = /nginx_status { stub_status; }
+	}
+	server {
+		listen 127.0.0.1:$h2port ssl http2 backlog=4096;
+		listen 127.0.0.1:$h2cport http2 backlog=4096;
+		ssl_certificate $TMP/cert.pem;
+		ssl_certificate_key $TMP/key.pem;
+		location / { default_type text/plain; return 200 "hello\n"; }
 	}
 }
 CONF

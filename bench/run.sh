@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: horde (URL mode and scripted) against wrk, hey,
-# vegeta, k6 and Locust FastHttpUser, all hitting one nginx on 127.0.0.1.
-# nginx is pinned to CPU 1, every load generator to CPU 0. Prints one
-# Markdown table. Usage: bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNS]
+# vegeta, k6 and Locust FastHttpUser over HTTP/1.1, then against h2load and
+# vegeta -h2c over HTTP/2 (TLS by ALPN and h2c), all hitting one nginx on
+# 127.0.0.1. nginx is pinned to CPU 1, every load generator to CPU 0.
+# Prints Markdown tables.
+# Usage: bench/run.sh [-d SECONDS] [-r ROUNDS] [-c CONNS] [-p h1|h2|h1,h2]
 set -euo pipefail
 
-DUR=10 ROUNDS=2 CONNS=50
-usage() { echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-c CONNS]" >&2; exit 2; }
-while getopts "d:r:c:h" opt; do
+DUR=10 ROUNDS=2 CONNS=50 PROTOS=h1,h2
+usage() { echo "usage: $0 [-d SECONDS] [-r ROUNDS] [-c CONNS] [-p h1|h2|h1,h2]" >&2; exit 2; }
+while getopts "d:r:c:p:h" opt; do
 	case "$opt" in
 	d) DUR=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
 	c) CONNS=$OPTARG ;;
+	p) PROTOS=$OPTARG ;;
 	*) usage ;;
 	esac
 done
 for v in "$DUR" "$ROUNDS" "$CONNS"; do [[ $v =~ ^[1-9][0-9]*$ ]] || usage; done
+[[ $PROTOS =~ ^(h1|h2|h1,h2|h2,h1)$ ]] || usage
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -141,13 +145,60 @@ run_horde_script() {
 	horde_record horde-script "$1"
 }
 
+run_h2load() { # h2load-tls|h2load-h2c round URL
+	measure "$1" -- h2load -t1 -c"$CONNS" -m1 -D"$DUR" "$3/"
+	record "$1" "$2" "$(awk '/^finished in/ {gsub(",", "", $4); printf "%.0f", $4}' "$TMP/$1.out")"
+}
+run_vegeta_h2c() {
+	echo "GET $H2C_URL/" >"$TMP/targets-h2c"
+	measure vegeta-h2c -- vegeta attack -h2c -targets="$TMP/targets-h2c" -rate=0 -workers="$CONNS" \
+		-max-workers="$CONNS" -duration="${DUR}s" -output="$TMP/vegeta-h2c.bin"
+	vegeta report -type=json "$TMP/vegeta-h2c.bin" >"$TMP/vegeta-h2c.json" 2>>"$TMP/vegeta-h2c.out" || true
+	# shellcheck disable=SC2046
+	record vegeta-h2c "$1" $(python3 - "$TMP/vegeta-h2c.json" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    l = r["latencies"]
+    print("%.0f %.3f %.3f" % (r["throughput"], l["50th"] / 1e6, l["99th"] / 1e6))
+except Exception:
+    print("- - -")
+PY
+)
+}
+run_horde_h2() { # name round URL script-or-empty [flags...]
+	local name=$1 round=$2 url=$3 script=$4
+	shift 4
+	rm -f "$TMP/$name.json"
+	if [ -n "$script" ]; then
+		measure "$name" -- "$HORDE" run "$script" -H "$url" --http2=strict "$@" -u "$CONNS" -r 1000 \
+			-t "${DUR}s" --headless --print-interval 1h --json "$TMP/$name.json"
+	else
+		measure "$name" -- "$HORDE" run "$url/" --http2=strict "$@" -u "$CONNS" -r 1000 \
+			-t "${DUR}s" --headless --print-interval 1h --json "$TMP/$name.json"
+	fi
+	horde_record "$name" "$round"
+}
+run_h2load_tls() { run_h2load h2load-tls "$1" "$H2_URL"; }
+run_h2load_h2c() { run_h2load h2load-h2c "$1" "$H2C_URL"; }
+run_horde_url_tls() { run_horde_h2 horde-url-tls "$1" "$H2_URL" "" --insecure; }
+run_horde_script_tls() { run_horde_h2 horde-script-tls "$1" "$H2_URL" "$BENCH_DIR/get.star" --insecure; }
+run_horde_url_h2c() { run_horde_h2 horde-url-h2c "$1" "$H2C_URL" ""; }
+
 TOOLS=(wrk hey vegeta k6 locust horde-url horde-script)
+H2TOOLS=(h2load-tls horde-url-tls horde-script-tls h2load-h2c horde-url-h2c vegeta-h2c)
+[[ $PROTOS == *h1* ]] || TOOLS=()
+[[ $PROTOS == *h2* ]] || H2TOOLS=()
 declare -A BIN=([wrk]=wrk [hey]=hey [vegeta]=vegeta [k6]=k6 [locust]=locust
 	[horde-url]="$HORDE" [horde-script]="$HORDE")
 declare -A FN=([wrk]=run_wrk [hey]=run_hey [vegeta]=run_vegeta [k6]=run_k6 [locust]=run_locust
 	[horde-url]=run_horde_url [horde-script]=run_horde_script)
+BIN+=([h2load-tls]=h2load [h2load-h2c]=h2load [vegeta-h2c]=vegeta
+	[horde-url-tls]="$HORDE" [horde-script-tls]="$HORDE" [horde-url-h2c]="$HORDE")
+FN+=([h2load-tls]=run_h2load_tls [h2load-h2c]=run_h2load_h2c [vegeta-h2c]=run_vegeta_h2c
+	[horde-url-tls]=run_horde_url_tls [horde-script-tls]=run_horde_script_tls [horde-url-h2c]=run_horde_url_h2c)
 for ((round = 1; round <= ROUNDS; round++)); do
-	for t in "${TOOLS[@]}"; do
+	for t in "${TOOLS[@]}" "${H2TOOLS[@]}"; do
 		if ! command -v "${BIN[$t]}" >/dev/null 2>&1; then
 			((round == 1)) && printf '%s\t-\tnot installed\t-\t-\t-\n' "$t" >>"$RESULTS"
 			continue
@@ -162,8 +213,12 @@ gov="$(go version 2>/dev/null | awk '{print $3}')"
 echo
 echo "Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), ${gov:-no go}; $(date -u +%F)."
 echo "nginx $(nginx -v 2>&1 | sed 's|.*/||') on CPU 1; each generator on CPU 0; $CONNS connections/users, ${DUR}s per run."
+echo "HTTP/2: h2load -t1 -c$CONNS -m1 and horde -u $CONNS (one stream at a time per connection), vegeta -h2c -workers $CONNS"
+echo "(Go's HTTP/2 transport: its workers' streams on one connection); h2load reports no percentiles."
 echo
-awk -F'\t' -v conns="$CONNS" '
+h1=0
+[[ $PROTOS == *h1* ]] && h1=1
+awk -F'\t' -v conns="$CONNS" -v h1="$h1" '
 function fmt(x) { return x }
 {
 	tool[NR] = $1; round[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; rss[NR] = $6
@@ -177,18 +232,35 @@ END {
 		m = (rss[i] ~ /^[0-9]+$/) ? sprintf("%.1f", rss[i] / 1024) : "-"
 		printf "| %s | %s | %s | %s | %s | %s |\n", tool[i], round[i], rps[i], p50[i], p99[i], m
 	}
+	if (!h1) k = 0 # no HTTP/1.1 peers to compare
 	s = n["horde-script"] ? sum["horde-script"] / n["horde-script"] : 0
 	u = n["horde-url"] ? sum["horde-url"] / n["horde-url"] : 0
 	target["wrk"] = "scripted >= 0.6, URL >= 0.8"; target["vegeta"] = ">= 2"
 	target["k6"] = ">= 4"; target["locust"] = ">= 8"; target["hey"] = "-"
-	print ""
-	print "| peer | peer mean req/s | horde scripted / peer | horde URL / peer | target (DESIGN.md 4) |"
-	print "|---|---:|---:|---:|---|"
+	if (k) {
+		print ""
+		print "| peer | peer mean req/s | horde scripted / peer | horde URL / peer | target (DESIGN.md 4) |"
+		print "|---|---:|---:|---:|---|"
+	}
 	for (j = 1; j <= k; j++) {
 		t = order[j]
-		if (t ~ /^horde/) continue
+		if (t ~ /^horde/ || t ~ /-(tls|h2c)$/) continue
 		if (!n[t]) { printf "| %s | not installed | - | - | %s |\n", t, target[t]; continue }
 		pm = sum[t] / n[t]
 		printf "| %s | %.0f | %s | %s | %s |\n", t, pm, s ? sprintf("%.2f", s / pm) : "-", u ? sprintf("%.2f", u / pm) : "-", target[t]
+	}
+	if (!("h2load-tls" in seen) && !("h2load-h2c" in seen)) exit
+	print ""
+	print "| HTTP/2 | mean req/s | / h2load (same transport) | target (DESIGN.md 4) |"
+	print "|---|---:|---:|---|"
+	split("horde-url-tls h2load-tls;horde-script-tls h2load-tls;horde-url-h2c h2load-h2c;vegeta-h2c h2load-h2c;h2load-tls -;h2load-h2c -", rows, ";")
+	for (j = 1; j in rows; j++) {
+		split(rows[j], pair, " ")
+		t = pair[1]; ref = pair[2]
+		if (!(t in seen)) continue
+		if (!n[t]) { printf "| %s | not installed | - | |\n", t; continue }
+		m = sum[t] / n[t]
+		ratio = (ref != "-" && n[ref]) ? sprintf("%.2f", m / (sum[ref] / n[ref])) : "-"
+		printf "| %s | %.0f | %s | %s |\n", t, m, ratio, (t ~ /^horde/ ? ">= 0.5" : "-")
 	}
 }' "$RESULTS"
