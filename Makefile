@@ -88,16 +88,20 @@ bench-go:
 
 BENCH_ARGS ?=
 IDLE_ARGS ?=
+PROTO_ARGS ?=
 
 ## bench: the performance benchmark in one command (bench/README.md): installs what is missing
 ## (nginx, wrk, python3-locust with apt; hey, vegeta with go install; k6 is measured only if on
 ## PATH), runs horde side by side with each peer against nginx pinned to CPU 1, generators on
 ## CPU 0 (bench/run.sh $(BENCH_ARGS), e.g. BENCH_ARGS='-d 5 -r 1'), then resident memory per mostly
-## idle user at 100 and 10,000 users, horde and Locust (bench/idle.sh $(IDLE_ARGS)). About 4 min.
+## idle user at 100 and 10,000 users, horde and Locust (bench/idle.sh $(IDLE_ARGS)), then gRPC calls and
+## WebSocket round trips against horde target beside ghz and plain client loops (bench/protocols.sh
+## $(PROTO_ARGS)). About 5 min.
 bench: build
 	bench/install.sh
 	bench/run.sh $(BENCH_ARGS)
 	bench/idle.sh $(IDLE_ARGS)
+	bench/protocols.sh $(PROTO_ARGS)
 
 ## bench-compare: alias of bench.
 bench-compare: bench

@@ -7,6 +7,7 @@ set -uo pipefail
 
 HEY_VERSION=v0.1.5      # github.com/rakyll/hey
 VEGETA_VERSION=v12.13.0 # github.com/tsenart/vegeta/v12
+GHZ_VERSION=v0.93.0     # github.com/bojand/ghz (bench/protocols.sh: the gRPC peer)
 
 say() { printf 'bench/install: %s\n' "$*"; }
 
@@ -58,6 +59,7 @@ go_tool() { # name module@version
 }
 go_tool hey "github.com/rakyll/hey@$HEY_VERSION"
 go_tool vegeta "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+go_tool ghz "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
 
 # k6 (go.k6.io/k6) is AGPL-licensed and marked not-to-use in this project's
 # package list, so it is not installed here; run.sh still measures a k6

@@ -189,7 +189,9 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := proto.Marshal(m)
+	// Partial: proto3 has no required fields to check, and checking costs
+	// dynamic messages a walk of every field.
+	b, err := proto.MarshalOptions{AllowPartial: true}.Marshal(m)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +208,7 @@ func (codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if s, ok := v.(*sized); ok {
 		s.n = buf.Len()
 	}
-	return proto.Unmarshal(buf.ReadOnlyData(), m)
+	return proto.UnmarshalOptions{AllowPartial: true}.Unmarshal(buf.ReadOnlyData(), m)
 }
 
 func messageOf(v any) (proto.Message, error) {

@@ -235,9 +235,13 @@ func userGRPC(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if addr == "" {
 		return nil, fmt.Errorf("%s: no address: give addr=\"host:port\" or a host (-H)", fn)
 	}
-	t, err := grpcx.ParseTarget(addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn, err)
+	cs := st.connSet()
+	known, seen := cs.calls[callKey{addr, a.method}]
+	t := known.target
+	if !seen {
+		if t, err = grpcx.ParseTarget(addr); err != nil {
+			return nil, fmt.Errorf("%s: %w", fn, err)
+		}
 	}
 	if t.Insecure, err = st.session.insecure(fn, a.verify); err != nil {
 		return nil, err
@@ -246,24 +250,26 @@ func userGRPC(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 		return nil, stopped(err) // not sent: the user is stopping
 	}
 	st.flush()
-	cs := st.connSet()
-	cs.watch(st.ctx)
+	callCtx := cs.watch(st.ctx, def.drain)
 	pool := cs.grpcPool(grpcx.Options{TLS: def.tls, ConnectTimeout: def.connect, UserAgent: def.userAgent})
 	defer cs.done()
 	cc, err := pool.Conn(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
-	// A call in flight when the user stops may finish within the drain,
-	// and is then measured.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(st.ctx), timeout)
+	// A call in flight when the user stops may finish within the drain
+	// (callCtx), and is then measured.
+	ctx, cancel := context.WithTimeout(callCtx, timeout)
 	defer cancel()
-	if st.ctx.Done() != nil {
-		defer context.AfterFunc(st.ctx, func() { time.AfterFunc(def.drain, cancel) })()
-	}
 	r := &grpcResponse{key: stats.Key{Method: GRPCMethod, Name: a.name}, stream: fn == "grpc_stream"}
 	start := time.Now()
-	desc, err := st.eng.grpc.describe(ctx, cc, t, a.method)
+	desc := known.desc
+	if !seen {
+		desc, err = st.eng.grpc.describe(ctx, cc, t, a.method)
+		if err == nil {
+			cs.remember(callKey{addr, a.method}, knownCall{target: t, desc: desc})
+		}
+	}
 	if err != nil {
 		if st.ctx.Err() != nil {
 			return nil, stopped(st.ctx.Err())

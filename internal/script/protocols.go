@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/horde-load/horde/internal/grpcx"
 	"github.com/horde-load/horde/internal/httpx"
@@ -26,9 +27,32 @@ type userConns struct {
 	ws       map[*wsObj]struct{}
 	pool     *grpcx.Pool
 	watched  context.Context
+	drained  context.Context // watched, ended a drain later
 	unwatch  func() bool
 	inflight int  // gRPC calls running
 	closing  bool // the watched context ended during a call
+	// calls remembers each address and method the user called: where it
+	// goes and what it takes, so that a user's next call parses and looks
+	// up nothing. Only this user's goroutine uses it.
+	calls map[callKey]knownCall
+}
+
+type callKey struct{ addr, method string }
+
+type knownCall struct {
+	target grpcx.Target
+	desc   protoreflect.MethodDescriptor
+}
+
+// remember keeps a call's target and method; a user calling more than a
+// few hundred distinct ones (generated addresses) stops keeping them.
+func (c *userConns) remember(k callKey, v knownCall) {
+	if c.calls == nil {
+		c.calls = map[callKey]knownCall{}
+	}
+	if len(c.calls) < 256 {
+		c.calls[k] = v
+	}
 }
 
 // conns returns the user's connection set, made on first use.
@@ -40,21 +64,29 @@ func (st *vuState) connSet() *userConns {
 }
 
 // watch closes the connections when ctx ends; a later context (on_stop's)
-// takes over from an earlier one.
-func (c *userConns) watch(ctx context.Context) {
+// takes over from an earlier one. It returns the context calls run
+// under: ctx's values, ended drain after ctx (so that a call in flight
+// when the user stops may still finish and be measured), or ctx itself
+// when ctx never ends.
+func (c *userConns) watch(ctx context.Context, drain time.Duration) context.Context {
 	if ctx == nil || ctx.Done() == nil {
-		return
+		return ctx
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ctx == c.watched {
-		return
+		return c.drained
 	}
 	if c.unwatch != nil {
 		c.unwatch()
 	}
-	c.watched = ctx
-	c.unwatch = context.AfterFunc(ctx, c.shut)
+	drained, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.watched, c.drained = ctx, drained
+	c.unwatch = context.AfterFunc(ctx, func() {
+		c.shut()
+		time.AfterFunc(drain, cancel)
+	})
+	return drained
 }
 
 // shut aborts the WebSockets and closes the gRPC connections, or leaves

@@ -224,7 +224,7 @@ func userWebSocket(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		w.conn = conn
 		cs := st.connSet()
 		cs.addWS(w)
-		cs.watch(st.ctx)
+		cs.watch(st.ctx, def.drain)
 	}
 	st.record(s)
 	return w, nil
