@@ -113,6 +113,9 @@ func (l *loader) grpcProto(th *starlark.Thread, _ *starlark.Builtin, args starla
 	m, err := grpcx.Compile(context.Background(), names, roots, read)
 	if err != nil {
 		var ce *grpcx.CompileError
+		if errors.As(err, &ce) && ce.Line == 0 {
+			return nil, fmt.Errorf("grpc.proto: %s: %s", ce.File, ce.Msg) // at the call
+		}
 		if errors.As(err, &ce) {
 			file := ce.File
 			for _, r := range roots {
@@ -434,11 +437,17 @@ func grpcMetadata(fn string, v starlark.Value) (metadata.MD, error) {
 		}
 		k = strings.ToLower(k)
 		add := func(x starlark.Value) error {
-			s, ok := starlark.AsString(x)
-			if !ok {
+			switch s := x.(type) {
+			case starlark.String:
+				md[k] = append(md[k], string(s))
+			case starlark.Bytes:
+				if !strings.HasSuffix(k, "-bin") {
+					return fmt.Errorf("%s: metadata %s: bytes go only in names ending in -bin", fn, k)
+				}
+				md[k] = append(md[k], string(s))
+			default:
 				return fmt.Errorf("%s: metadata %s: want a string, got %s", fn, k, x.Type())
 			}
-			md[k] = append(md[k], s)
 			return nil
 		}
 		if l, ok := kv[1].(starlark.Indexable); ok && kv[1].Type() != "string" && kv[1].Type() != "bytes" {

@@ -94,7 +94,7 @@ func checkValueExpr(v syntax.Expr, fd protoreflect.FieldDescriptor, path string)
 	if fd.IsList() || fd.IsMap() {
 		switch x := v.(type) {
 		case *syntax.Literal:
-			return bad("a " + literalKind(x))
+			return bad(literalKind(x))
 		case *syntax.ListExpr:
 			if fd.IsMap() {
 				return bad("a list")
@@ -116,7 +116,7 @@ func checkValueExpr(v syntax.Expr, fd protoreflect.FieldDescriptor, path string)
 		return bad("a list")
 	case *syntax.Literal:
 		if fd.Message() != nil {
-			return bad("a " + literalKind(x))
+			return bad(literalKind(x))
 		}
 		ok := false
 		switch fd.Kind() {
@@ -135,7 +135,7 @@ func checkValueExpr(v syntax.Expr, fd protoreflect.FieldDescriptor, path string)
 			ok = x.Token == syntax.INT
 		}
 		if !ok {
-			return bad("a " + literalKind(x))
+			return bad(literalKind(x))
 		}
 	}
 	return nil
@@ -144,15 +144,15 @@ func checkValueExpr(v syntax.Expr, fd protoreflect.FieldDescriptor, path string)
 func literalKind(l *syntax.Literal) string {
 	switch l.Token {
 	case syntax.STRING:
-		return "string"
+		return "a string"
 	case syntax.BYTES:
 		return "bytes"
 	case syntax.INT:
-		return "int"
+		return "an int"
 	case syntax.FLOAT:
-		return "float"
+		return "a float"
 	}
-	return "value"
+	return "a literal"
 }
 
 func want(fd protoreflect.FieldDescriptor) string {

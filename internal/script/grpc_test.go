@@ -208,7 +208,7 @@ users = []`, "target.proto", targetProto(t))
 	}
 	le = loadErr(t, `grpc.proto("missing.proto")
 users = []`)
-	if !strings.Contains(le.Error(), "missing.proto") {
+	if !strings.Contains(le.Msg, "missing.proto") || le.File != "main.star" || le.Line != 1 {
 		t.Errorf("missing file: %v", le)
 	}
 
