@@ -60,9 +60,10 @@ var serverStream = &grpc.StreamDesc{ServerStreams: true}
 // cancelled and ends with CANCELED unless max was the reason: see below).
 // newResp makes the message to read each answer into. At most max
 // messages are read (0: no limit); a stream that sends more ends OK after
-// max, cancelled, with Messages == max.
+// max, cancelled, with Messages == max. A stream whose messages add up
+// to more than maxBytes (0: no limit) ends RESOURCE_EXHAUSTED.
 func ServerStream(ctx context.Context, cc *grpc.ClientConn, method string, req proto.Message, md metadata.MD,
-	maxMsgs int, newResp func() proto.Message, each func(proto.Message) bool) Result {
+	maxMsgs int, maxBytes int64, newResp func() proto.Message, each func(proto.Message) bool) Result {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if len(md) > 0 {
@@ -96,6 +97,10 @@ func ServerStream(ctx context.Context, cc *grpc.ClientConn, method string, req p
 		}
 		r.Messages++
 		r.BytesRecv += int64(in.n)
+		if maxBytes > 0 && r.BytesRecv > maxBytes {
+			r.Status = status.Newf(codes.ResourceExhausted, "stream over %d bytes", maxBytes)
+			break
+		}
 		if !each(m) {
 			r.Status = status.New(codes.Canceled, "the script stopped reading")
 			break

@@ -28,8 +28,12 @@ import (
 // the full method name, "/pkg.Service/Method", unless name= says otherwise.
 const GRPCMethod = "GRPC"
 
-// DefaultMaxStreamMessages bounds the messages one u.grpc_stream keeps.
-const DefaultMaxStreamMessages = 10_000
+// Bounds of what one u.grpc_stream keeps: messages (max_messages= sets
+// it), and bytes in all (a stream past it fails RESOURCE_EXHAUSTED).
+const (
+	DefaultMaxStreamMessages = 10_000
+	maxStreamBytes           = 64 << 20
+)
 
 // grpcState is what the script's gRPC calls share: the methods of the
 // .proto files loaded by grpc.proto() (fixed at load) and what servers
@@ -296,7 +300,7 @@ func userGRPC(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	}
 	out := desc.Output()
 	if r.stream {
-		r.res = grpcx.ServerStream(ctx, cc, a.method, req, md, a.maxMessages,
+		r.res = grpcx.ServerStream(ctx, cc, a.method, req, md, a.maxMessages, maxStreamBytes,
 			func() proto.Message { return dynamicpb.NewMessage(out) },
 			func(m proto.Message) bool { r.msgs = append(r.msgs, m); return true })
 	} else {

@@ -490,3 +490,32 @@ users = [user(name="U", tasks=[t])]
 		t.Errorf("with the CA trusted: %v (%v)", s, rec2.all())
 	}
 }
+
+// Streams are bounded: max_messages ends one early (OK, cancelled on the
+// server), and messages adding up to more than 64 MiB fail it.
+func TestGRPCStreamLimits(t *testing.T) {
+	t.Parallel()
+	_, srv := targettest.Start(t, target.Options{})
+	addr := targettest.StartGRPC(t, srv)
+	samples, state, err := grpcRun(t, `
+S = "/horde.target.v1.Target/Stream"
+def t(u):
+    few = u.grpc_stream(S, {"count": 50}, addr=ADDR, max_messages=3)
+    u.state["few"] = [few.status, len(few.messages)]
+    big = u.grpc_stream(S, {"count": 100, "size": 1048576}, addr=ADDR, name="big")
+    u.state["big"] = [big.status, len(big.messages) < 100]
+ADDR = "`+addr+`"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := state["few"].([]any); f[0] != "OK" || f[1] != int64(3) {
+		t.Errorf("max_messages=3: %v", f)
+	}
+	if b := state["big"].([]any); b[0] != "RESOURCE_EXHAUSTED" || b[1] != true {
+		t.Errorf("a 100 MiB stream: %v", b)
+	}
+	if _, failed := rows(samples); failed["GRPC big: RESOURCE_EXHAUSTED"] != 1 || len(failed) != 1 {
+		t.Errorf("failures %v", failed)
+	}
+}
