@@ -1,9 +1,6 @@
 package httpx
 
-//lint:file-ignore SA1019 x/net/http2's Transport.NewClientConn is deprecated for net/http's, which dials by itself; horde dials its own connection (timed phases, one per user, drained on stop), and x/net keeps NewClientConn over a given net.Conn working on later Go releases.
-
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -80,12 +77,11 @@ type noHTTP2Error struct{ msg string }
 
 func (e *noHTTP2Error) Error() string { return e.msg }
 
-// classifyH2 names the errors of x/net/http2; "" for others.
+// classifyH2 names the errors of the HTTP/2 client; "" for others.
 func classifyH2(err error) string {
 	var (
 		noH2   *noHTTP2Error
 		stream http2.StreamError
-		goAway http2.GoAwayError
 		conn   http2.ConnectionError
 	)
 	switch {
@@ -93,7 +89,7 @@ func classifyH2(err error) string {
 		return KindNoHTTP2
 	case errors.As(err, &stream):
 		return KindStreamReset
-	case errors.As(err, &goAway):
+	case errors.Is(err, errH2GoneAway), errors.Is(err, errH2Unusable):
 		return KindConnReset
 	case errors.As(err, &conn):
 		return KindProtocol
@@ -105,30 +101,13 @@ func classifyH2(err error) string {
 // before the response was whole.
 const KindStreamReset = "stream reset"
 
-// h2Maker is the factory's maker of HTTP/2 connections. It never dials:
-// each client hands it the connection it dialled.
-type h2Maker struct{ t *http2.Transport }
-
-func newH2Maker(o Options) h2Maker {
-	return h2Maker{t: &http2.Transport{
-		// A user's concurrent requests beyond the server's
-		// SETTINGS_MAX_CONCURRENT_STREAMS wait on its one connection.
-		StrictMaxConcurrentStreams: true,
-		IdleConnTimeout:            idleConnTimeout,
-		MaxHeaderListSize:          maxHeadBytes,
-		// A server that stops reading cannot block a user's writes for
-		// longer than a request may take.
-		WriteByteTimeout: o.Timeout,
-	}}
-}
-
 // h2conn is a client's HTTP/2 connection to one origin. The request that
 // finds none dials it; concurrent requests of the client wait for that
 // dial (ready) and then share it.
 type h2conn struct {
 	key   string
 	ready chan struct{} // closed once the dial ended; the fields below are then fixed
-	cc    *http2.ClientConn
+	cc    *h2cc
 	nc    *h2netConn
 	err   error // the dial's error
 	// h1 says the server chose HTTP/1.1 by ALPN: the dialled connection
@@ -143,12 +122,8 @@ func (hc *h2conn) release() {
 	default:
 		return // still dialling: the dialler finds it gone and releases it
 	}
-	if hc.cc == nil {
-		return
-	}
-	hc.cc.SetDoNotReuse()
-	if hc.cc.State().StreamsActive == 0 {
-		_ = hc.cc.Close()
+	if hc.cc != nil {
+		hc.cc.closeWhenIdle()
 	}
 }
 
@@ -335,7 +310,7 @@ func (x *exchange) h2conn(ctx context.Context, strict bool) (*h2conn, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if hc.err != nil || hc.h1 || hc.cc.CanTakeNewRequest() {
+		if hc.err != nil || hc.h1 || hc.cc.usable() {
 			return hc.use()
 		}
 		c.dropH2(hc) // closed or going away: dial a new one
@@ -390,7 +365,7 @@ func (x *exchange) dialH2(hc *h2conn, strict bool) {
 		}
 	}
 	nc := &h2netConn{Conn: pc.nc, h2c: !pc.https}
-	cc, err := c.f.h2.t.NewClientConn(nc)
+	cc, err := newH2CC(nc, c.f.opts.Timeout)
 	if err != nil {
 		pc.close()
 		hc.err = err
@@ -427,46 +402,51 @@ func (c *Client) afterH2(hc *h2conn) {
 // not process the request.
 func (x *exchange) roundTripH2(ctx context.Context, hc *h2conn, follow bool) (retry, redirected bool, status int, location string, err error) {
 	c := x.c
-	req, sent, err := x.h2Request(ctx)
+	r, sent, err := x.h2Request()
 	if err != nil {
 		return false, false, 0, "", err
 	}
-	res, err := hc.cc.RoundTrip(req)
 	defer c.afterH2(hc)
+	st, err := hc.cc.roundTrip(ctx, r)
 	if err != nil {
 		if rerr := hc.nc.readErr(); rerr != nil && (errors.As(rerr, new(*noHTTP2Error)) || h2Unsent(err)) {
 			err = rerr // why the connection ended, rather than that it did
 		}
-		if h2Unsent(err) {
+		if h2Unsent(err) || (connGone(err) && x.replayable() && ctx.Err() == nil) {
 			c.dropH2(hc)
 			return true, false, 0, "", err
 		}
 		x.resp.BytesSent += sent
 		return false, false, 0, "", err
 	}
+	defer st.close()
 	x.resp.BytesSent += sent
 	x.tm.TTFB = time.Since(x.start)
-	status = res.StatusCode
-	location = res.Header.Get("Location")
+	head := &st.resp // set before the headers were handed over: no longer changes
+	status, location = head.status, head.location
 	redirected = isRedirect(status) && location != "" && c.f.opts.MaxRedirects >= 0 && !x.req.NoRedirects
+	body := &h2body{st: st, ctx: ctx}
 	if redirected && follow {
-		_, err = io.Copy(io.Discard, res.Body)
+		_, err = io.Copy(io.Discard, body)
 	} else {
-		err = x.readBodyH2(res)
+		err = x.readBodyH2(body, head, r.gzip)
 	}
-	_ = res.Body.Close()
 	if err != nil {
 		return false, false, 0, "", fmt.Errorf("reading the response body: %w", err)
 	}
 	x.end = time.Now()
-	if cookies := res.Header["Set-Cookie"]; len(cookies) > 0 {
-		c.storeCookies(x.t, cookies)
+	if len(head.setCookies) > 0 {
+		c.storeCookies(x.t, head.setCookies)
 	}
 	if !redirected {
 		r := x.resp
-		r.Status, r.Proto, r.URL = status, res.Proto, x.t.url
-		if !x.req.DiscardBody {
-			r.header = res.Header
+		r.Status, r.Proto, r.URL = status, "HTTP/2.0", x.t.url
+		if head.header != nil {
+			if r.uncompressed { // as net/http: they describe the body before decoding
+				delete(head.header, "Content-Encoding")
+				delete(head.header, "Content-Length")
+			}
+			r.header = head.header
 		}
 		r.Elapsed = x.end.Sub(x.start)
 		r.Timings = x.tm
@@ -474,41 +454,74 @@ func (x *exchange) roundTripH2(ctx context.Context, hc *h2conn, follow bool) (re
 	return false, redirected, status, location, nil
 }
 
+// h2body reads a stream's response body under the exchange's context,
+// keeping the first error that is not the end of the body.
+type h2body struct {
+	st  *h2stream
+	ctx context.Context
+	err error
+}
+
+func (b *h2body) Read(p []byte) (int, error) {
+	n, err := b.st.read(b.ctx, p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
 // readBodyH2 reads the final response's body into x.resp, as readBody
-// does for HTTP/1.1; x/net has decoded a gzip body it asked for.
-func (x *exchange) readBodyH2(res *http.Response) error {
-	length := res.ContentLength
+// does for HTTP/1.1: gzip decoded when horde asked for it.
+func (x *exchange) readBodyH2(body *h2body, head *h2head, asked bool) error {
+	var rd io.Reader = body
+	length := head.length
 	switch {
-	case x.method == http.MethodHead, res.StatusCode == http.StatusNoContent, res.StatusCode == http.StatusNotModified:
+	case x.method == http.MethodHead, head.status == http.StatusNoContent, head.status == http.StatusNotModified:
 		length = 0
 	}
-	body, n, err := readBody(res.Body, length, x.c.f.opts.MaxBodyBytes, x.req.DiscardBody)
-	x.resp.Body, x.resp.BytesRecv = body, n
-	x.resp.uncompressed = res.Uncompressed
+	gz := head.gzip && asked
+	if gz {
+		zr, err := getGzip(body)
+		if err != nil {
+			return h2GzipError(body, err)
+		}
+		defer gzipPool.Put(zr)
+		rd, length = zr, -1
+	}
+	x.resp.uncompressed = gz
+	b, n, err := readBody(rd, length, x.c.f.opts.MaxBodyBytes, x.req.DiscardBody)
+	x.resp.Body, x.resp.BytesRecv = b, n
+	if err != nil && gz {
+		return h2GzipError(body, err)
+	}
+	if gz {
+		_, err = io.Copy(io.Discard, body) // to the end of the stream
+	}
 	return err
 }
 
-// h2Unsent reports an error that x/net gives for a request the server
-// did not process: the connection could not take it, was going away
-// (GOAWAY), closed before its first request, or the server refused the
-// stream (RFC 9113 section 8.7). x/net does not export these errors.
+// h2GzipError tells a stream that failed from a body that is not gzip.
+func h2GzipError(body *h2body, err error) error {
+	if body.err != nil {
+		return body.err
+	}
+	return &decodeError{err: err}
+}
+
+// h2Unsent reports an error for a request the server did not process:
+// its connection could not take it or was going away (GOAWAY), or the
+// server refused the stream (RFC 9113 section 8.7).
 func h2Unsent(err error) bool {
 	var se http2.StreamError
 	if errors.As(err, &se) {
 		return se.Code == http2.ErrCodeRefusedStream
 	}
-	switch err.Error() {
-	case "http2: client conn not usable",
-		"http2: Transport received Server's graceful shutdown GOAWAY",
-		"http2: client conn could not be established":
-		return true
-	}
-	return false
+	return errors.Is(err, errH2Unusable) || errors.Is(err, errH2GoneAway)
 }
 
-// h2Request builds the net/http request x/net sends, and the bytes it
-// stands for (see Response.BytesSent).
-func (x *exchange) h2Request(ctx context.Context) (*http.Request, int64, error) {
+// h2Request builds what x's request sends, and the bytes it stands for
+// (see Response.BytesSent).
+func (x *exchange) h2Request() (*h2request, int64, error) {
 	host := x.t.host
 	if v := x.hdr["Host"]; len(v) > 0 && v[0] != "" {
 		var err error
@@ -521,19 +534,13 @@ func (x *exchange) h2Request(ctx context.Context) (*http.Request, int64, error) 
 	if err != nil {
 		return nil, 0, err
 	}
-	if wantsGzip(x.method, x.hdr) {
-		size += int64(len("Accept-Encoding: gzip\r\n")) // x/net asks for it
-	}
-	req := &http.Request{
-		Method: x.method, URL: x.t.u, Header: h, Host: host,
-		Proto: "HTTP/2.0", ProtoMajor: 2, ContentLength: int64(len(x.body)),
-	}
-	if body := x.body; len(body) > 0 {
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r := &h2request{method: x.method, scheme: x.t.u.Scheme, authority: host, path: x.t.uri, header: h, body: x.body,
+		gzip: wantsGzip(x.method, x.hdr), keepHeader: !x.req.DiscardBody}
+	if r.gzip {
+		size += int64(len("Accept-Encoding: gzip\r\n"))
 	}
 	size += int64(len(x.method)+len(x.t.uri)+len(" HTTP/1.1\r\nHost: \r\n\r\n")+len(host)) + int64(len(x.body))
-	return req.WithContext(ctx), size, nil
+	return r, size, nil
 }
 
 // h2Header is the header of an HTTP/2 request: the caller's fields,
@@ -581,7 +588,7 @@ func h2Header(h http.Header, o *Options, cookie, auth string) (_ http.Header, si
 // h2Skipped: fields HTTP/2 forbids (connection-specific, RFC 9113
 // section 8.2.2) or that the request carries itself.
 func h2Skipped(k string) bool {
-	for _, s := range [...]string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade"} {
+	for _, s := range [...]string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade", "Te"} {
 		if strings.EqualFold(k, s) {
 			return true
 		}

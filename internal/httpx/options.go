@@ -80,7 +80,6 @@ type Factory struct {
 
 	tlsByName sync.Map // server name (and "\x00h2" when it offers h2) → *tls.Config
 	tlsCount  atomic.Int64
-	h2        h2Maker // makes the clients' HTTP/2 connections, over conns they dial
 }
 
 // NewFactory validates o, applies defaults and loads the CA file once.
@@ -102,7 +101,6 @@ func NewFactory(o Options) (*Factory, error) {
 		dialer:   &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second},
 		resolver: net.DefaultResolver,
 		tls:      tc,
-		h2:       newH2Maker(o),
 	}, nil
 }
 
