@@ -166,6 +166,13 @@ func (cc *h2cc) usable() bool {
 		time.Since(cc.lastUsed) < idleConnTimeout
 }
 
+// reused reports whether a request went on the connection before.
+func (cc *h2cc) reused() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.nextID > 1
+}
+
 // closeWhenIdle closes the connection now, or when its last stream ends.
 func (cc *h2cc) closeWhenIdle() {
 	cc.mu.Lock()

@@ -407,12 +407,16 @@ func (x *exchange) roundTripH2(ctx context.Context, hc *h2conn, follow bool) (re
 		return false, false, 0, "", err
 	}
 	defer c.afterH2(hc)
+	reused := hc.cc.reused()
 	st, err := hc.cc.roundTrip(ctx, r)
 	if err != nil {
 		if rerr := hc.nc.readErr(); rerr != nil && (errors.As(rerr, new(*noHTTP2Error)) || h2Unsent(err)) {
 			err = rerr // why the connection ended, rather than that it did
 		}
-		if h2Unsent(err) || (connGone(err) && x.replayable() && ctx.Err() == nil) {
+		// As over HTTP/1.1, a reused connection found closed before any
+		// response came is replaced once for a request that may be repeated.
+		gone := reused && x.replayable() && ctx.Err() == nil && (connGone(err) || errors.Is(err, io.ErrUnexpectedEOF))
+		if h2Unsent(err) || gone {
 			c.dropH2(hc)
 			return true, false, 0, "", err
 		}

@@ -496,3 +496,103 @@ func TestParseHTTP2Mode(t *testing.T) {
 		t.Error("NewFactory with an unknown HTTP/2 mode: want an error")
 	}
 }
+
+// The HTTP/2 connection against Go's server at its edges: bodies larger
+// than the flow-control windows both ways, informational responses and
+// trailers, a stream the server resets, its limit of concurrent streams,
+// and a connection it closes when idle (GOAWAY).
+func TestHTTP2ConnectionEdges(t *testing.T) {
+	t.Parallel()
+	var in, most atomic.Int64
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/len", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, n)
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		chunk := strings.Repeat("b", 64<<10)
+		for range 160 { // 10 MiB: past the 4 MiB stream window horde gives
+			io.WriteString(w, chunk)
+		}
+	})
+	mux.HandleFunc("/hints", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</a.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+	})
+	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "partial")
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // RST_STREAM
+	})
+	mux.HandleFunc("/held", func(w http.ResponseWriter, r *http.Request) {
+		n := in.Add(1)
+		defer in.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-release
+	})
+	s := newH2Server(t, true, mux)
+	s.Config.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: 2}
+	o := s.options(HTTP2Strict)
+	o.MaxBodyBytes = 1 << 20
+	c := newClient(t, o)
+
+	body := strings.Repeat("u", 3<<20) // past the server's 64 KiB windows
+	if r := c.Do(t.Context(), &Request{Method: "PUT", URL: "/len", Body: []byte(body)}); string(r.Body) != "3145728" {
+		t.Fatalf("3 MiB upload: the server read %q (err %v)", r.Body, r.Err)
+	}
+	if r := mustGet(t, c, "/big"); r.BytesRecv != 10<<20 || len(r.Body) != 1<<20 {
+		t.Fatalf("10 MiB download: recv %d, kept %d (err %v)", r.BytesRecv, len(r.Body), r.Err)
+	}
+	if r := mustGet(t, c, "/hints"); r.Status != 200 || string(r.Body) != "body" {
+		t.Fatalf("103 then 200 with a trailer: %d %q", r.Status, r.Body)
+	}
+	if r := c.Do(t.Context(), &Request{URL: "/abort"}); r.ErrKind != KindStreamReset {
+		t.Fatalf("reset stream: kind %q err %v, want %q", r.ErrKind, r.Err, KindStreamReset)
+	}
+	done := make(chan []*Response, 1)
+	reqs := make([]*Request, 5)
+	for i := range reqs {
+		reqs[i] = &Request{URL: "/held"}
+	}
+	go func() { done <- c.DoBatch(t.Context(), reqs) }()
+	deadline := time.Now().Add(promptly)
+	for in.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	for i, r := range <-done {
+		if r.Status != 200 {
+			t.Fatalf("held request %d: %d %v", i, r.Status, r.Err)
+		}
+	}
+	if m := most.Load(); m != 2 {
+		t.Fatalf("%d streams at once, want the server's limit of 2", m)
+	}
+	if n := s.conns.Load(); n != 1 {
+		t.Fatalf("%d connections, want all of it on one", n)
+	}
+}
+
+// A connection the server closed while idle is replaced at the next
+// request, which does not fail: either the client saw the close first, or
+// its request found the connection dead and was sent again on a new one.
+func TestHTTP2ConnectionClosedByServer(t *testing.T) {
+	t.Parallel()
+	s := newH2Server(t, false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	c := newClient(t, s.options(HTTP2On))
+	mustGet(t, c, "/")
+	s.CloseClientConnections() // the next request may find it closed or not yet
+	for i := range 3 {
+		if r := mustGet(t, c, "/"); string(r.Body) != "ok" {
+			t.Fatalf("request %d after the close: %q", i, r.Body)
+		}
+	}
+	if n := s.conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2 (the closed one replaced once)", n)
+	}
+}
