@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -568,9 +569,18 @@ func (cc *h2cc) fail(err error) {
 	cc.close()
 }
 
+// errH2Internal is a bug of horde's met while reading a server's frames:
+// that connection fails with it rather than the process.
+var errH2Internal = errors.New("http2: internal error")
+
 // readLoop reads the server's frames until the connection ends.
 func (cc *h2cc) readLoop() {
 	defer close(cc.done)
+	defer func() {
+		if p := recover(); p != nil {
+			cc.fail(fmt.Errorf("%w: %v", errH2Internal, p))
+		}
+	}()
 	first := true
 	for {
 		f, err := cc.fr.ReadFrame()
