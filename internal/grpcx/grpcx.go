@@ -12,6 +12,8 @@ package grpcx
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -77,11 +79,18 @@ func ParseTarget(s string) (Target, error) {
 		return Target{}, fmt.Errorf("grpc: address %q has no host", s)
 	}
 	if !hasPort(rest) {
+		port := "80"
 		if t.TLS {
-			rest += ":443"
-		} else {
-			rest += ":80"
+			port = "443"
 		}
+		if strings.HasPrefix(rest, "[") && strings.HasSuffix(rest, "]") {
+			rest = rest[1 : len(rest)-1]
+		}
+		rest = net.JoinHostPort(rest, port)
+	}
+	host, port, err := net.SplitHostPort(rest)
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return Target{}, fmt.Errorf("grpc: address %q: want host:port, grpc://host:port or grpcs://host:port", s)
 	}
 	t.Addr = rest
 	return t, nil
