@@ -243,3 +243,50 @@ func (s summary) latency(method, name, key string) float64 {
 	}
 	return -1
 }
+
+// --http2 comes from the command line, the environment or the script's
+// options (the command line winning), and a bad value is bad input.
+func TestHTTP2SettingSources(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "opt.star")
+	if err := os.WriteFile(script, []byte(`
+options = {"http2": True}
+users = [user(name="U", tasks=[lambda u: u.get("/")])]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"environment", map[string]string{"HORDE_HTTP2": "true"}, []string{"URL"}, "HTTP/2.0"},
+		{"options", nil, []string{script}, "HTTP/2.0"},
+		{"flag over options", nil, []string{script, "--http2=false"}, "HTTP/1.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := target.New(target.Options{})
+			host := targettest.StartServer(t, srv)
+			args := []string{"run", "-H", host, "-u", "2", "-r", "100", "-t", "1s", "--headless", "--only-summary"}
+			for _, a := range tc.args {
+				if a == "URL" {
+					a = host + "/"
+				}
+				args = append(args, a)
+			}
+			if r := horde(t, tc.env, args...); r.code != exitcode.OK {
+				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			if p := srv.Protocols(); p[tc.want] == 0 || len(p) != 1 {
+				t.Errorf("the target saw %v, want only %s", p, tc.want)
+			}
+		})
+	}
+	r := horde(t, nil, "run", "http://127.0.0.1:1/", "--http2=sometimes", "--headless")
+	if r.code != exitcode.BadInput || !strings.Contains(r.stderr, "want true, false or strict") {
+		t.Errorf("--http2=sometimes: exit %d, stderr %q; want 2 naming the values", r.code, r.stderr)
+	}
+}
