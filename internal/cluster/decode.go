@@ -19,13 +19,26 @@ func DecodeStats(m *pb.Stats, d *stats.DeltaData) error {
 	if m == nil {
 		return fmt.Errorf("%w: nil message", ErrBadStats)
 	}
-	if err := checkSizes(m); err != nil {
+	if err := checkSizes(m.Users, m.Dropped, len(m.Endpoints), len(m.Errors), len(m.Exceptions)); err != nil {
 		return err
 	}
 	d.Dropped = m.Dropped
-	failures, err := endpointsFromPB(d, m.Endpoints)
+	rows := rowChecker{d: d, sorted: true}
+	var err error
+	d.Endpoints = slices.Grow(d.Endpoints, len(m.Endpoints))
+	for i, ep := range m.Endpoints {
+		h := ep.GetHistogram()
+		hd := stats.HistogramData{Min: h.GetMin(), Max: h.GetMax(), First: int(h.GetFirst()),
+			Counts: h.GetCounts(), Sparse: h.GetSparse(), Runs: h.GetRuns()}
+		if err = rows.add(i, ep.GetMethod(), ep.GetName(), ep.GetRequests(), ep.GetFailures(), ep.GetSumUs(), ep.GetBytes(), hd); err != nil {
+			break
+		}
+	}
 	if err == nil {
-		err = errorsFromPB(d.Errors, m.Errors, failures)
+		err = rows.finish()
+	}
+	if err == nil {
+		err = errorsFromPB(d.Errors, m.Errors, rows.failures)
 	}
 	if err == nil {
 		err = exceptionsFromPB(d.Exceptions, m.Exceptions)
@@ -37,98 +50,103 @@ func DecodeStats(m *pb.Stats, d *stats.DeltaData) error {
 	return nil
 }
 
-func checkSizes(m *pb.Stats) error {
+func checkSizes(users int32, dropped int64, endpoints, errorGroups, exceptions int) error {
 	switch {
-	case m.Users < 0:
-		return fmt.Errorf("%w: users %d", ErrBadStats, m.Users)
-	case m.Dropped < 0 || m.Dropped > maxDeltaRequests:
-		return fmt.Errorf("%w: %d dropped iterations", ErrBadStats, m.Dropped)
-	case len(m.Endpoints) > MaxEndpoints:
-		return fmt.Errorf("%w: %d endpoints, limit %d", ErrBadStats, len(m.Endpoints), MaxEndpoints)
-	case len(m.Errors) > MaxErrorGroups:
-		return fmt.Errorf("%w: %d error groups, limit %d", ErrBadStats, len(m.Errors), MaxErrorGroups)
-	case len(m.Exceptions) > MaxExceptionGroups:
-		return fmt.Errorf("%w: %d exception groups, limit %d", ErrBadStats, len(m.Exceptions), MaxExceptionGroups)
+	case users < 0:
+		return fmt.Errorf("%w: users %d", ErrBadStats, users)
+	case dropped < 0 || dropped > maxDeltaRequests:
+		return fmt.Errorf("%w: %d dropped iterations", ErrBadStats, dropped)
+	case endpoints > MaxEndpoints:
+		return fmt.Errorf("%w: %d endpoints, limit %d", ErrBadStats, endpoints, MaxEndpoints)
+	case errorGroups > MaxErrorGroups:
+		return fmt.Errorf("%w: %d error groups, limit %d", ErrBadStats, errorGroups, MaxErrorGroups)
+	case exceptions > MaxExceptionGroups:
+		return fmt.Errorf("%w: %d exception groups, limit %d", ErrBadStats, exceptions, MaxExceptionGroups)
 	}
 	return nil
 }
 
-// endpointsFromPB adds the rows of eps to d and returns their failures.
-func endpointsFromPB(d *stats.DeltaData, eps []*pb.Endpoint) (failures int64, err error) {
-	d.Endpoints = slices.Grow(d.Endpoints, len(eps))
-	var requests int64
+// rowChecker checks a report's rows one by one as they are decoded and
+// appends them to d; finish ends the checks.
+type rowChecker struct {
+	d                  *stats.DeltaData
+	requests, failures int64
 	// DeltaToPB sorts the rows, so a duplicate is the previous row; rows
-	// in another order are checked with a set.
-	sorted := true
-	for i, ep := range eps {
-		r, err := entryFromPB(ep)
-		if err != nil {
-			return 0, fmt.Errorf("endpoint %d (%.64q %.64q): %w", i, ep.GetMethod(), ep.GetName(), err)
-		}
-		if len(r.Method) > MaxNameBytes || len(r.Name) > MaxNameBytes {
-			return 0, fmt.Errorf("%w: endpoint %d: method or name longer than %d bytes", ErrBadStats, i, MaxNameBytes)
-		}
-		if n := len(d.Endpoints); sorted && n > 0 {
-			switch c := compareKeys(d.Endpoints[n-1].Key, r.Key); {
-			case c == 0:
-				return 0, duplicateRow(r.Key)
-			case c > 0:
-				sorted = false
-			}
-		}
-		// Each row is below maxDeltaRequests, so these sums cannot wrap
-		// before the check trips.
-		requests += r.Requests
-		failures += r.Failures
-		if requests > maxDeltaRequests {
-			return 0, fmt.Errorf("%w: more than %d requests in one delta", ErrBadStats, int64(maxDeltaRequests))
-		}
-		d.Endpoints = append(d.Endpoints, r)
+	// in another order are checked with a set by finish.
+	sorted bool
+}
+
+// add checks and appends row i; its histogram stays in hd's memory.
+func (c *rowChecker) add(i int, method, name string, n, f, sumUS, bytes int64, hd stats.HistogramData) error {
+	r, err := entryFrom(method, name, n, f, sumUS, bytes, hd)
+	if err != nil {
+		return fmt.Errorf("endpoint %d (%.64q %.64q): %w", i, method, name, err)
 	}
-	if !sorted {
-		seen := make(map[stats.Key]struct{}, len(d.Endpoints))
-		for i := range d.Endpoints {
-			k := d.Endpoints[i].Key
-			if _, dup := seen[k]; dup {
-				return 0, duplicateRow(k)
-			}
-			seen[k] = struct{}{}
+	if len(r.Method) > MaxNameBytes || len(r.Name) > MaxNameBytes {
+		return fmt.Errorf("%w: endpoint %d: method or name longer than %d bytes", ErrBadStats, i, MaxNameBytes)
+	}
+	if k := len(c.d.Endpoints); c.sorted && k > 0 {
+		switch cmp := compareKeys(c.d.Endpoints[k-1].Key, r.Key); {
+		case cmp == 0:
+			return duplicateRow(r.Key)
+		case cmp > 0:
+			c.sorted = false
 		}
 	}
-	return failures, nil
+	// Each row is below maxDeltaRequests, so these sums cannot wrap
+	// before the check trips.
+	c.requests += r.Requests
+	c.failures += r.Failures
+	if c.requests > maxDeltaRequests {
+		return fmt.Errorf("%w: more than %d requests in one delta", ErrBadStats, int64(maxDeltaRequests))
+	}
+	c.d.Endpoints = append(c.d.Endpoints, r)
+	return nil
+}
+
+func (c *rowChecker) finish() error {
+	if c.sorted {
+		return nil
+	}
+	seen := make(map[stats.Key]struct{}, len(c.d.Endpoints))
+	for i := range c.d.Endpoints {
+		k := c.d.Endpoints[i].Key
+		if _, dup := seen[k]; dup {
+			return duplicateRow(k)
+		}
+		seen[k] = struct{}{}
+	}
+	return nil
 }
 
 func duplicateRow(k stats.Key) error {
 	return fmt.Errorf("%w: endpoint %.64q %.64q twice", ErrBadStats, k.Method, k.Name)
 }
 
-// entryFromPB converts and checks one row; its histogram stays in ep.
-func entryFromPB(ep *pb.Endpoint) (stats.EntryData, error) {
-	n, f := ep.GetRequests(), ep.GetFailures()
+// entryFrom converts and checks one row; its histogram stays in hd's
+// memory.
+func entryFrom(method, name string, n, f, sumUS, bytes int64, hd stats.HistogramData) (stats.EntryData, error) {
 	switch {
-	case n < 0 || f < 0 || ep.GetSumUs() < 0 || ep.GetBytes() < 0:
+	case n < 0 || f < 0 || sumUS < 0 || bytes < 0:
 		return stats.EntryData{}, fmt.Errorf("%w: negative count", ErrBadStats)
 	case f > n:
 		return stats.EntryData{}, fmt.Errorf("%w: %d failures > %d requests", ErrBadStats, f, n)
-	case n > maxDeltaRequests || ep.GetBytes() > maxEndpointBytes:
+	case n > maxDeltaRequests || bytes > maxEndpointBytes:
 		return stats.EntryData{}, fmt.Errorf("%w: absurd count", ErrBadStats)
 	}
-	h := ep.GetHistogram()
-	v, err := stats.HistogramData{
-		Min: h.GetMin(), Max: h.GetMax(), First: int(h.GetFirst()), Counts: h.GetCounts(), Sparse: h.GetSparse(), Runs: h.GetRuns(),
-	}.Validate()
+	v, err := hd.Validate()
 	if err != nil {
 		return stats.EntryData{}, fmt.Errorf("%w: %w", ErrBadStats, err)
 	}
 	if v.Count() != uint64(n) {
 		return stats.EntryData{}, fmt.Errorf("%w: histogram holds %d samples, row has %d requests", ErrBadStats, v.Count(), n)
 	}
-	if !sumFits(ep.GetSumUs(), n, v.Min(), v.Max()) {
-		return stats.EntryData{}, fmt.Errorf("%w: latency sum %d outside %d × [%d, %d] µs", ErrBadStats, ep.GetSumUs(), n, v.Min(), v.Max())
+	if !sumFits(sumUS, n, v.Min(), v.Max()) {
+		return stats.EntryData{}, fmt.Errorf("%w: latency sum %d outside %d × [%d, %d] µs", ErrBadStats, sumUS, n, v.Min(), v.Max())
 	}
 	return stats.EntryData{
-		Key:      stats.Key{Method: ep.GetMethod(), Name: ep.GetName()},
-		Requests: n, Failures: f, SumUS: ep.GetSumUs(), Bytes: ep.GetBytes(), Hist: v,
+		Key:      stats.Key{Method: method, Name: name},
+		Requests: n, Failures: f, SumUS: sumUS, Bytes: bytes, Hist: v,
 	}, nil
 }
 
@@ -147,23 +165,37 @@ func sumFits(sum, n, lo, hi int64) bool {
 // errorsFromPB adds the error groups to errs; they may not count more
 // than the delta's failures.
 func errorsFromPB(errs map[stats.ErrorKey]int64, groups []*pb.ErrorGroup, failures int64) error {
-	left := failures
+	c := errorChecker{errs: errs, failures: failures, left: failures}
 	for i, g := range groups {
-		k := stats.ErrorKey{Key: stats.Key{Method: g.GetMethod(), Name: g.GetName()}, Error: g.GetError()}
-		switch {
-		case g.GetCount() < 0:
-			return fmt.Errorf("%w: error group %d: negative count", ErrBadStats, i)
-		case g.GetCount() > left:
-			return fmt.Errorf("%w: error groups count more than the %d failures", ErrBadStats, failures)
-		case len(k.Method) > MaxNameBytes || len(k.Name) > MaxNameBytes || len(k.Error) > MaxErrorBytes:
-			return fmt.Errorf("%w: error group %d: text too long", ErrBadStats, i)
+		if err := c.add(i, g.GetMethod(), g.GetName(), g.GetError(), g.GetCount()); err != nil {
+			return err
 		}
-		if _, dup := errs[k]; dup {
-			return fmt.Errorf("%w: error group %.64q twice", ErrBadStats, k.Error)
-		}
-		left -= g.GetCount()
-		errs[k] = g.GetCount()
 	}
+	return nil
+}
+
+// errorChecker checks a report's error groups one by one and adds them
+// to errs.
+type errorChecker struct {
+	errs           map[stats.ErrorKey]int64
+	failures, left int64
+}
+
+func (c *errorChecker) add(i int, method, name, text string, count int64) error {
+	k := stats.ErrorKey{Key: stats.Key{Method: method, Name: name}, Error: text}
+	switch {
+	case count < 0:
+		return fmt.Errorf("%w: error group %d: negative count", ErrBadStats, i)
+	case count > c.left:
+		return fmt.Errorf("%w: error groups count more than the %d failures", ErrBadStats, c.failures)
+	case len(k.Method) > MaxNameBytes || len(k.Name) > MaxNameBytes || len(k.Error) > MaxErrorBytes:
+		return fmt.Errorf("%w: error group %d: text too long", ErrBadStats, i)
+	}
+	if _, dup := c.errs[k]; dup {
+		return fmt.Errorf("%w: error group %.64q twice", ErrBadStats, k.Error)
+	}
+	c.left -= count
+	c.errs[k] = count
 	return nil
 }
 

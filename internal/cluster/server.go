@@ -14,7 +14,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
+	protoenc "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/horde-load/horde/internal/cluster/pb"
@@ -45,6 +48,20 @@ const (
 	// maxStreamsPerConn bounds the streams one connection may hold: a
 	// worker needs one.
 	maxStreamsPerConn = 16
+)
+
+// What one worker's connection costs the master (docs/scaling.md): a
+// master holds thousands, so gRPC's per-connection defaults (32 KiB read
+// and write buffers each, a flow-control window that grows with pings)
+// are traded for small buffers, the write buffer taken from a pool only
+// while writing (the master writes little: targets and heartbeats), and a
+// fixed window: large enough that a worker's reports never wait for it
+// and the master acknowledges them every few reports, small enough that
+// what a master that falls behind holds stays bounded.
+const (
+	connReadBuffer  = 8 << 10
+	connWriteBuffer = 8 << 10
+	streamWindow    = 256 << 10
 )
 
 // ServerOptions configure a Server.
@@ -124,9 +141,15 @@ func NewServer(o ServerOptions) (*Server, error) {
 		grpc.MaxRecvMsgSize(o.MaxMessageBytes),
 		grpc.MaxSendMsgSize(o.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(maxStreamsPerConn),
+		grpc.ReadBufferSize(connReadBuffer),
+		grpc.WriteBufferSize(connWriteBuffer),
+		grpc.SharedWriteBuffer(true),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(streamWindow),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 		grpc.StreamInterceptor(s.authenticate),
+		grpc.ForceServerCodecV2(rawCodec{encoding.GetCodecV2(protoenc.Name)}),
 	)
 	pb.RegisterMasterServer(s.grpc, &service{s: s})
 	return s, nil
@@ -191,10 +214,53 @@ func (v *service) Connect(st grpc.BidiStreamingServer[pb.WorkerMessage, pb.Maste
 	defer stop()
 	s.log.Debug("cluster: worker admitted", "peer", peerAddr(st.Context()), "worker", hello.GetWorkerId(),
 		"hostname", hello.GetHostname(), "version", hello.GetVersion())
-	err = s.opts.Handle(ctx, st, hello)
+	err = s.opts.Handle(ctx, serverStream{st}, hello)
 	if err == nil && s.base.Err() != nil {
 		// Tell the worker this is a stop, not a refusal: it may retry.
 		return status.Error(codes.Unavailable, msgShuttingDown)
 	}
 	return err
+}
+
+// RawStream is an optional capability of a MasterStream: RecvRaw returns
+// the next message's wire bytes without unmarshalling them, for
+// DecodeWire; free gives them back to their pool once nothing refers to
+// them any more. The gRPC server's streams have it; the in-process Pipe,
+// which passes messages without marshalling them, does not.
+type RawStream interface {
+	RecvRaw() (b []byte, free func(), err error)
+}
+
+// serverStream is the master's end of a worker's gRPC stream.
+type serverStream struct {
+	grpc.BidiStreamingServer[pb.WorkerMessage, pb.MasterMessage]
+}
+
+var (
+	_ MasterStream = serverStream{}
+	_ RawStream    = serverStream{}
+)
+
+// RecvRaw receives the next message as it came.
+func (s serverStream) RecvRaw() ([]byte, func(), error) {
+	var m rawMessage
+	if err := s.RecvMsg(&m); err != nil {
+		return nil, nil, err
+	}
+	return m.buf.ReadOnlyData(), m.buf.Free, nil
+}
+
+// rawMessage receives a message's bytes; rawCodec fills it.
+type rawMessage struct{ buf mem.Buffer }
+
+// rawCodec is gRPC's protobuf codec, except that it hands a rawMessage
+// the received bytes as they are, in a buffer of gRPC's pool.
+type rawCodec struct{ encoding.CodecV2 }
+
+func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if m, ok := v.(*rawMessage); ok {
+		m.buf = data.MaterializeToBuffer(mem.DefaultBufferPool())
+		return nil
+	}
+	return c.CodecV2.Unmarshal(data, v)
 }

@@ -1,0 +1,406 @@
+package cluster
+
+import (
+	"slices"
+	"sync"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/stats"
+)
+
+// A master with thousands of workers reads thousands of reports a second.
+// Unmarshalling one into its protobuf form builds a struct, two strings
+// and a histogram per row, then DecodeStats reads them once and they are
+// garbage: most of the master's work, and most of its garbage. DecodeWire
+// reads a report's rows where they lie in the received bytes instead.
+
+// DecodeWire decodes a worker message from its wire bytes, with the
+// result proto.Unmarshal followed by DecodeStats would give, without
+// building the protobuf form of a report: its rows go straight into d
+// (Reset first), their names interned, their histograms left in b, which
+// must not change until d is Reset. The message returned for a report
+// carries its scalar fields (seq, users, final, dropped) but no rows.
+// rowsErr is DecodeStats's refusal of the rows (d is then empty); err
+// means b is not a worker message at all.
+//
+// Only the encoding an honest worker writes is read this way (every
+// field once where protobuf would merge repeats, packed counts, valid
+// UTF-8); anything else goes through proto.Unmarshal and DecodeStats, so
+// the two never disagree (FuzzDecodeWireAgrees).
+func DecodeWire(b []byte, d *stats.DeltaData) (msg *pb.WorkerMessage, rowsErr, err error) {
+	d.Reset()
+	if body, ok := onlyStats(b); ok {
+		if st, rowsErr, ok := decodeStatsWire(body, d); ok {
+			return &pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: st}}, rowsErr, nil
+		}
+		d.Reset()
+	}
+	msg = &pb.WorkerMessage{}
+	if err := proto.Unmarshal(b, msg); err != nil {
+		return nil, nil, err
+	}
+	if st := msg.GetStats(); st != nil {
+		rowsErr = DecodeStats(st, d)
+	}
+	return msg, rowsErr, nil
+}
+
+// Field numbers of the messages DecodeWire reads (horde.proto).
+const (
+	fieldWorkerStats = 3
+
+	fieldStatsSeq        = 1
+	fieldStatsEndpoints  = 2
+	fieldStatsErrors     = 3
+	fieldStatsExceptions = 4
+	fieldStatsUsers      = 5
+	fieldStatsFinal      = 6
+	fieldStatsDropped    = 7
+
+	fieldEndpointMethod    = 1
+	fieldEndpointName      = 2
+	fieldEndpointRequests  = 3
+	fieldEndpointFailures  = 4
+	fieldEndpointSumUs     = 5
+	fieldEndpointBytes     = 6
+	fieldEndpointHistogram = 7
+
+	fieldHistMin    = 1
+	fieldHistMax    = 2
+	fieldHistFirst  = 3
+	fieldHistCounts = 4
+	fieldHistSparse = 5
+	fieldHistRuns   = 6
+)
+
+// onlyStats returns the Stats message of a WorkerMessage that holds
+// nothing else.
+func onlyStats(b []byte) ([]byte, bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 || num != fieldWorkerStats || typ != protowire.BytesType {
+		return nil, false
+	}
+	body, m := protowire.ConsumeBytes(b[n:])
+	if m < 0 || n+m != len(b) {
+		return nil, false
+	}
+	return body, true
+}
+
+// field is one field of a message, its value still encoded.
+type field struct {
+	num protowire.Number
+	typ protowire.Type
+	v   uint64 // a varint's value
+	b   []byte // a length-delimited value
+}
+
+// fieldReader reads the fields of a message one by one.
+type fieldReader struct{ b []byte }
+
+// next returns the next field; more is false at the end, and bad when
+// the message is malformed.
+func (r *fieldReader) next() (f field, more, bad bool) {
+	if len(r.b) == 0 {
+		return f, false, false
+	}
+	num, typ, n := protowire.ConsumeTag(r.b)
+	if n < 0 {
+		return f, false, true
+	}
+	r.b = r.b[n:]
+	f.num, f.typ = num, typ
+	switch typ {
+	case protowire.VarintType:
+		f.v, n = protowire.ConsumeVarint(r.b)
+	case protowire.BytesType:
+		f.b, n = protowire.ConsumeBytes(r.b)
+	default:
+		n = protowire.ConsumeFieldValue(num, typ, r.b)
+	}
+	if n < 0 {
+		return f, false, true
+	}
+	r.b = r.b[n:]
+	return f, true, false
+}
+
+// want reports whether a field of a known number has the wire type the
+// schema gives it; protobuf would take one of another type as unknown.
+func (f field) want(t protowire.Type) bool { return f.typ == t }
+
+// decodeStatsWire decodes a Stats message into d; ok is false when it is
+// not in the encoding an honest worker writes.
+func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error, ok bool) {
+	st = &pb.Stats{}
+	var endpoints, errs, excs int
+	for r := (fieldReader{b}); ; {
+		f, more, bad := r.next()
+		if bad {
+			return nil, nil, false
+		}
+		if !more {
+			break
+		}
+		var good bool
+		switch f.num {
+		case fieldStatsSeq:
+			st.Seq, good = f.v, f.want(protowire.VarintType)
+		case fieldStatsUsers:
+			st.Users, good = int32(f.v), f.want(protowire.VarintType)
+		case fieldStatsFinal:
+			st.Final, good = f.v != 0, f.want(protowire.VarintType)
+		case fieldStatsDropped:
+			st.Dropped, good = int64(f.v), f.want(protowire.VarintType)
+		case fieldStatsEndpoints:
+			endpoints, good = endpoints+1, f.want(protowire.BytesType)
+		case fieldStatsErrors:
+			errs, good = errs+1, f.want(protowire.BytesType)
+		case fieldStatsExceptions:
+			excs, good = excs+1, f.want(protowire.BytesType)
+		default:
+			good = true // a field this master does not know: skipped, as protobuf does
+		}
+		if !good {
+			return nil, nil, false
+		}
+	}
+	// Every row is read, even after one is refused: a message protobuf
+	// would not unmarshal must not pass as merely refused.
+	rowsErr = checkSizes(st.Users, st.Dropped, endpoints, errs, excs)
+	d.Dropped = st.Dropped
+	rows := rowChecker{d: d, sorted: true}
+	groups := errorChecker{errs: d.Errors}
+	var exceptions []*pb.ExceptionGroup
+	d.Endpoints = slices.Grow(d.Endpoints, endpoints)
+	// Rows first: the error groups are checked against their failures.
+	for _, pass := range [2]protowire.Number{fieldStatsEndpoints, fieldStatsErrors} {
+		i := 0
+		if pass == fieldStatsErrors {
+			if rowsErr == nil {
+				rowsErr = rows.finish()
+			}
+			groups.failures, groups.left = rows.failures, rows.failures
+		}
+		for r := (fieldReader{b}); ; {
+			f, more, _ := r.next() // the first pass found b well formed
+			if !more {
+				break
+			}
+			switch {
+			case f.num != pass:
+				continue
+			case pass == fieldStatsEndpoints:
+				method, name, n, fails, sum, size, hd, good := decodeEndpoint(f.b)
+				if !good {
+					return nil, nil, false
+				}
+				if rowsErr == nil {
+					rowsErr = rows.add(i, method, name, n, fails, sum, size, hd)
+				}
+			default:
+				method, name, text, count, good := decodeErrorGroup(f.b)
+				if !good {
+					return nil, nil, false
+				}
+				if rowsErr == nil {
+					rowsErr = groups.add(i, method, name, text, count)
+				}
+			}
+			i++
+		}
+	}
+	for r := (fieldReader{b}); ; {
+		f, more, _ := r.next()
+		if !more {
+			break
+		}
+		if f.num == fieldStatsExceptions {
+			g := &pb.ExceptionGroup{}
+			if proto.Unmarshal(f.b, g) != nil {
+				return nil, nil, false
+			}
+			exceptions = append(exceptions, g)
+		}
+	}
+	if rowsErr == nil {
+		rowsErr = exceptionsFromPB(d.Exceptions, exceptions)
+	}
+	if rowsErr != nil {
+		d.Reset()
+	}
+	return st, rowsErr, true
+}
+
+// decodeEndpoint reads one Endpoint; ok is false when it is not in the
+// encoding an honest worker writes.
+func decodeEndpoint(b []byte) (method, name string, n, fails, sum, size int64, hd stats.HistogramData, ok bool) {
+	var mb, nb, hb []byte
+	hist := false
+	for r := (fieldReader{b}); ; {
+		f, more, bad := r.next()
+		if bad {
+			return "", "", 0, 0, 0, 0, hd, false
+		}
+		if !more {
+			break
+		}
+		good := true
+		switch f.num {
+		case fieldEndpointMethod:
+			mb, good = f.b, f.want(protowire.BytesType)
+		case fieldEndpointName:
+			nb, good = f.b, f.want(protowire.BytesType)
+		case fieldEndpointRequests:
+			n, good = int64(f.v), f.want(protowire.VarintType)
+		case fieldEndpointFailures:
+			fails, good = int64(f.v), f.want(protowire.VarintType)
+		case fieldEndpointSumUs:
+			sum, good = int64(f.v), f.want(protowire.VarintType)
+		case fieldEndpointBytes:
+			size, good = int64(f.v), f.want(protowire.VarintType)
+		case fieldEndpointHistogram:
+			// protobuf merges a message field that comes twice
+			good = !hist && f.want(protowire.BytesType)
+			hist, hb = true, f.b
+		}
+		if !good {
+			return "", "", 0, 0, 0, 0, hd, false
+		}
+	}
+	if !utf8.Valid(mb) || !utf8.Valid(nb) {
+		return "", "", 0, 0, 0, 0, hd, false
+	}
+	if hd, ok = decodeHistogram(hb); !ok {
+		return "", "", 0, 0, 0, 0, hd, false
+	}
+	return names.get(mb), names.get(nb), n, fails, sum, size, hd, true
+}
+
+// decodeErrorGroup reads one ErrorGroup.
+func decodeErrorGroup(b []byte) (method, name, text string, count int64, ok bool) {
+	var mb, nb, tb []byte
+	for r := (fieldReader{b}); ; {
+		f, more, bad := r.next()
+		if bad {
+			return "", "", "", 0, false
+		}
+		if !more {
+			break
+		}
+		good := true
+		switch f.num {
+		case 1:
+			mb, good = f.b, f.want(protowire.BytesType)
+		case 2:
+			nb, good = f.b, f.want(protowire.BytesType)
+		case 3:
+			tb, good = f.b, f.want(protowire.BytesType)
+		case 4:
+			count, good = int64(f.v), f.want(protowire.VarintType)
+		}
+		if !good {
+			return "", "", "", 0, false
+		}
+	}
+	if !utf8.Valid(mb) || !utf8.Valid(nb) || !utf8.Valid(tb) {
+		return "", "", "", 0, false
+	}
+	return names.get(mb), names.get(nb), names.get(tb), count, true
+}
+
+// decodeHistogram reads one Histogram; its runs stay in b.
+func decodeHistogram(b []byte) (hd stats.HistogramData, ok bool) {
+	var counts, sparse bool
+	for r := (fieldReader{b}); ; {
+		f, more, bad := r.next()
+		if bad {
+			return hd, false
+		}
+		if !more {
+			break
+		}
+		good := true
+		switch f.num {
+		case fieldHistMin:
+			hd.Min, good = int64(f.v), f.want(protowire.VarintType)
+		case fieldHistMax:
+			hd.Max, good = int64(f.v), f.want(protowire.VarintType)
+		case fieldHistFirst:
+			hd.First, good = int(int32(f.v)), f.want(protowire.VarintType)
+		case fieldHistCounts: // protobuf appends a repeated field that comes twice
+			good = !counts && f.want(protowire.BytesType)
+			counts = true
+			if good {
+				hd.Counts, good = packed(f.b)
+			}
+		case fieldHistSparse:
+			good = !sparse && f.want(protowire.BytesType)
+			sparse = true
+			if good {
+				hd.Sparse, good = packed(f.b)
+			}
+		case fieldHistRuns:
+			hd.Runs, good = f.b, f.want(protowire.BytesType)
+		}
+		if !good {
+			return hd, false
+		}
+	}
+	return hd, true
+}
+
+// packed decodes a packed repeated uint64 field.
+func packed(b []byte) ([]uint64, bool) {
+	var out []uint64
+	for len(b) > 0 {
+		v, n := protowire.ConsumeVarint(b)
+		if n < 0 {
+			return nil, false
+		}
+		out = append(out, v)
+		b = b[n:]
+	}
+	return out, true
+}
+
+// names interns the method and name strings of reports: every worker
+// sends the same few hundred names every second, and a string per row
+// and report would be most of what the master allocates.
+var names = internTable{m: map[string]string{}}
+
+// maxInterned bounds the table, and maxInternedBytes the names it keeps;
+// other names are allocated each time (the statistics fold names beyond
+// their cap into an overflow row anyway).
+const (
+	maxInterned      = 1 << 16
+	maxInternedBytes = 256
+)
+
+type internTable struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func (t *internTable) get(b []byte) string {
+	t.mu.RLock()
+	s, ok := t.m[string(b)]
+	t.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	if len(s) > maxInternedBytes {
+		return s
+	}
+	t.mu.Lock()
+	if len(t.m) < maxInterned {
+		t.m[s] = s
+	}
+	t.mu.Unlock()
+	return s
+}
