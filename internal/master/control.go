@@ -1,7 +1,6 @@
 package master
 
 import (
-	"sort"
 	"time"
 
 	"github.com/horde-load/horde/internal/cluster/pb"
@@ -43,7 +42,7 @@ func (m *Master) stopWorkersLocked() uint64 {
 	m.state = StateStopping
 	for _, id := range m.liveLocked() {
 		w := m.workers[id]
-		m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Target{Target: &pb.Target{Epoch: m.epoch, Stop: true}}})
+		w.box.putTarget(&pb.Target{Epoch: m.epoch, Stop: true})
 		w.sent, w.openSent = make([]int, len(m.names)), nil
 	}
 	m.notifyLocked()
@@ -165,7 +164,8 @@ func (m *Master) Status() Status {
 	if !m.endAt.IsZero() && !m.started.IsZero() {
 		st.RunTime = max(m.endAt.Sub(m.started), 0)
 	}
-	for _, w := range m.workers {
+	st.Workers = make([]WorkerStatus, 0, len(m.workers))
+	for _, w := range m.roster.sorted(m.workers) {
 		ws := WorkerStatus{
 			ID: w.id, Index: w.index, State: w.state, Users: w.users, Target: m.disp.total(w.id),
 			CPUPercent: w.cpu, RSSBytes: w.rss, CPUWarning: w.cpuBusy, LastSeen: w.lastSeen, RPS: w.rps,
@@ -180,6 +180,5 @@ func (m *Master) Status() Status {
 	}
 	m.peak = max(m.peak, st.Users)
 	st.UsersPeak = m.peak
-	sort.Slice(st.Workers, func(i, j int) bool { return st.Workers[i].ID < st.Workers[j].ID })
 	return st
 }

@@ -34,6 +34,8 @@ type dispatcher struct {
 	current int // the ramp's user count at the last step
 
 	assigned map[string][]int // worker id → users per class
+	rows     [][]int          // assigned of the workers of rowsFor, in order
+	rowsFor  []string         // the (sorted) workers of the last step
 }
 
 func newDispatcher(plan *runner.Plan, nclass int, now time.Time) *dispatcher {
@@ -93,50 +95,59 @@ func abs(n int) int {
 }
 
 // step moves the assignment toward the ideal for workers (sorted ids of
-// the live workers) at now. It returns the workers whose assignment
-// changed and how long until the next step is due (-1: nothing pending).
-func (d *dispatcher) step(now time.Time, workers []string) (changed []string, next time.Duration) {
-	for id := range d.assigned {
-		if !slices.Contains(workers, id) {
-			delete(d.assigned, id) // gone: its users are gone with it
-		}
-	}
-	for _, id := range workers {
-		if d.assigned[id] == nil {
-			d.assigned[id] = make([]int, d.nclass)
-		}
-	}
+// the live workers) at now. It returns how long until the next step is
+// due (-1: nothing pending). Its cost is linear in the workers (times
+// the classes, times log of the users moved when shrinking), so that a
+// master with ten thousand workers can step many times a second.
+func (d *dispatcher) step(now time.Time, workers []string) (next time.Duration) {
+	rows := d.rowsOf(workers)
 	n, next := d.rampCount(now)
 	d.current = n
 	if len(workers) == 0 {
-		return nil, next
+		return next
 	}
 	global := d.plan.CountsByIndex(n)
-	ideal := split(global, workers)
-	before := map[string][]int{}
-	for id, a := range d.assigned {
-		before[id] = slices.Clone(a)
-	}
+	ideal := newShares(global, len(workers))
 	d.refillTokens(now)
-	pending := d.grow(ideal, workers)
-	d.shrink(global, ideal, workers)
-	for _, id := range workers {
-		if !slices.Equal(before[id], d.assigned[id]) {
-			changed = append(changed, id)
-		}
-	}
+	pending := d.grow(ideal, rows)
+	d.shrink(global, ideal, rows)
 	if pending && (next < 0 || next > d.tokenWait()) {
 		next = d.tokenWait()
 	}
-	return changed, next
+	return next
+}
+
+// rowsOf returns the assignment of workers, in their order, forgetting
+// the workers that are gone (their users are gone with them). The master
+// passes the same slice until its workers change, and then the rows of
+// the last step are reused.
+func (d *dispatcher) rowsOf(workers []string) [][]int {
+	if len(workers) == len(d.rowsFor) && (len(workers) == 0 || &workers[0] == &d.rowsFor[0]) {
+		return d.rows
+	}
+	for id := range d.assigned {
+		if _, ok := slices.BinarySearch(workers, id); !ok {
+			delete(d.assigned, id)
+		}
+	}
+	d.rows = make([][]int, len(workers))
+	for i, id := range workers {
+		if d.assigned[id] == nil {
+			d.assigned[id] = make([]int, d.nclass)
+		}
+		d.rows[i] = d.assigned[id]
+	}
+	d.rowsFor = workers
+	return d.rows
 }
 
 // grow starts users where workers are below their ideal, as far as the
 // tokens allow. It reports whether some could not be started yet.
-func (d *dispatcher) grow(ideal map[string][]int, workers []string) (pending bool) {
+func (d *dispatcher) grow(ideal shares, rows [][]int) (pending bool) {
 	for c := range d.nclass {
-		for _, id := range workers {
-			need := ideal[id][c] - d.assigned[id][c]
+		for i, a := range rows {
+			want := ideal.of(i, c)
+			need := want - a[c]
 			if need <= 0 {
 				continue
 			}
@@ -144,8 +155,8 @@ func (d *dispatcher) grow(ideal map[string][]int, workers []string) (pending boo
 				need = min(need, int(d.tokens))
 				d.tokens -= float64(need)
 			}
-			d.assigned[id][c] += need
-			if d.assigned[id][c] < ideal[id][c] {
+			a[c] += need
+			if a[c] < want {
 				pending = true
 			}
 		}
@@ -154,24 +165,56 @@ func (d *dispatcher) grow(ideal map[string][]int, workers []string) (pending boo
 }
 
 // shrink stops users so that each class is back to its global count,
-// taking them from the workers furthest above their ideal.
-func (d *dispatcher) shrink(global []int, ideal map[string][]int, workers []string) {
+// taking them from the workers furthest above their ideal (the first ones
+// in order among equals): every worker above some level comes down to
+// it, and the users still to stop come one each from the first workers
+// at that level. The level is found by bisection.
+func (d *dispatcher) shrink(global []int, ideal shares, rows [][]int) {
 	for c := range d.nclass {
 		excess := -global[c]
-		for _, id := range workers {
-			excess += d.assigned[id][c]
+		lo, hi := 0, math.MinInt // below every reachable surplus; the largest surplus
+		for i, a := range rows {
+			excess += a[c]
+			want := ideal.of(i, c)
+			lo = min(lo, -want-1)
+			hi = max(hi, a[c]-want)
 		}
-		for ; excess > 0; excess-- {
-			best, bestSurplus := "", math.MinInt
-			for _, id := range workers {
-				if d.assigned[id][c] == 0 {
-					continue
-				}
-				if s := d.assigned[id][c] - ideal[id][c]; s > bestSurplus {
-					best, bestSurplus = id, s
-				}
+		if excess <= 0 {
+			continue
+		}
+		// removed is how many users stop when every worker comes down to
+		// surplus level (or to no users).
+		removed := func(level int) int {
+			n := 0
+			for i, a := range rows {
+				n += min(max(a[c]-ideal.of(i, c)-level, 0), a[c])
 			}
-			d.assigned[best][c]--
+			return n
+		}
+		// The largest level at which at least excess users stop:
+		// removed(lo) is every user, removed(hi) none.
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			if removed(mid) >= excess {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		level := lo + 1
+		for i, a := range rows {
+			r := min(max(a[c]-ideal.of(i, c)-level, 0), a[c])
+			a[c] -= r
+			excess -= r
+		}
+		for i, a := range rows {
+			if excess == 0 {
+				break
+			}
+			if a[c] > 0 && a[c]-ideal.of(i, c) == level {
+				a[c]--
+				excess--
+			}
 		}
 	}
 }
@@ -181,26 +224,31 @@ func (d *dispatcher) tokenWait() time.Duration {
 	return max(time.Duration(missing/d.rate*float64(time.Second)), time.Millisecond)
 }
 
-// split divides each class's users over workers: base share each, the
-// remainders to the next workers in turn, continuing across classes so
-// that no worker's total is more than one above another's.
-func split(global []int, workers []string) map[string][]int {
-	out := make(map[string][]int, len(workers))
-	for _, id := range workers {
-		out[id] = make([]int, len(global))
-	}
-	w := len(workers)
+// shares is the even split of each class's users over w workers: base
+// users each, one more for rem workers in turn from offset, the turns
+// continuing across classes so that no worker's total is more than one
+// above another's. of computes a share without building the table.
+type shares struct {
+	w                 int
+	base, rem, offset []int
+}
+
+func newShares(global []int, w int) shares {
+	s := shares{w: w, base: make([]int, len(global)), rem: make([]int, len(global)), offset: make([]int, len(global))}
 	offset := 0
 	for c, n := range global {
-		for i, id := range workers {
-			out[id][c] = n / w
-			if (i-offset+w)%w < n%w {
-				out[id][c]++
-			}
-		}
+		s.base[c], s.rem[c], s.offset[c] = n/w, n%w, offset
 		offset = (offset + n%w) % w
 	}
-	return out
+	return s
+}
+
+// of is the share of class c of the i-th worker.
+func (s shares) of(i, c int) int {
+	if (i-s.offset[c]+s.w)%s.w < s.rem[c] {
+		return s.base[c] + 1
+	}
+	return s.base[c]
 }
 
 // totals sums the assignment of each worker.

@@ -36,7 +36,7 @@ func settle(t *testing.T, d *dispatcher, now *time.Time, workers []string) time.
 	t.Helper()
 	start := *now
 	for range 100000 {
-		_, next := d.step(*now, workers)
+		next := d.step(*now, workers)
 		if next < 0 {
 			return now.Sub(start)
 		}
@@ -76,7 +76,7 @@ func TestDispatchJoinLeaveRebalance(t *testing.T) {
 	five := ids(5)
 	// While users move to the 2 new workers, the total never drops.
 	for range 1000 {
-		_, next := d.step(now, five)
+		next := d.step(now, five)
 		if s := sum(totals(d, five)); s < 300 {
 			t.Fatalf("total fell to %d while rebalancing", s)
 		}
@@ -108,7 +108,7 @@ func TestDispatchSpawnRateIsGlobal(t *testing.T) {
 	d.setTarget(100, 10, now)
 	start := now
 	for now.Sub(start) < 2*time.Second {
-		_, next := d.step(now, workers)
+		next := d.step(now, workers)
 		if next < 0 {
 			t.Fatal("ramp of 100 users at 10/s ended before 2 s")
 		}

@@ -152,14 +152,21 @@ func (m *Master) WaitWorkers(ctx context.Context, n int) error {
 	return err
 }
 
+// waitEvery is the least time between two checks of a Wait: a status
+// costs a walk over every worker, and with thousands of them changes come
+// faster than that is worth.
+const waitEvery = 50 * time.Millisecond
+
 // Wait returns the status as soon as until holds for it, or the last
 // status and ctx's error when ctx is done first. until is checked now and
-// after every change of the test's or the workers' state.
+// after every change of the test's or the workers' state (changes less
+// than waitEvery apart are checked together).
 func (m *Master) Wait(ctx context.Context, until func(Status) bool) (Status, error) {
 	for {
 		m.mu.Lock()
 		ch := m.changed
 		m.mu.Unlock()
+		checked := time.Now()
 		st := m.Status()
 		if until(st) {
 			return st, nil
@@ -168,6 +175,11 @@ func (m *Master) Wait(ctx context.Context, until func(Status) bool) (Status, err
 		case <-ctx.Done():
 			return st, ctx.Err()
 		case <-ch:
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(time.Until(checked.Add(waitEvery))):
 		}
 	}
 }

@@ -14,10 +14,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/horde-load/horde/internal/cluster/pb"
+	"github.com/horde-load/horde/internal/procstat"
 	"github.com/horde-load/horde/internal/runner"
 	"github.com/horde-load/horde/internal/scenario"
 	"github.com/horde-load/horde/internal/stats"
@@ -60,26 +62,38 @@ type Master struct {
 	wake  chan struct{}
 	names []string // class names, by class index
 
-	mu        sync.Mutex
-	workers   map[string]*workerConn
-	disp      *dispatcher
-	state     string
-	started   time.Time
-	target    int
-	rate      float64
-	epoch     uint64
-	stopEpoch uint64
-	changed   chan struct{} // closed on any change waiters care about
-	host      string
-	needsHost bool      // some class has no host of its own
-	endAt     time.Time // run-time limit of the test (zero: none)
-	peak      int       // most users at once in the current test
-	open      openModel // the arrival-rate test, when on
-	shape     shapeState
-	shapePool int           // the open model's pool when the shape gives none
-	stopping  chan struct{} // closed when the stop under way is done
-	aborted   string        // the error that ended the test, if one did
-	rampReset bool          // ResetStatsAfterRamp happened in this test
+	// scratch holds the few DeltaData that streams decode reports into,
+	// shared by all of them: taking one is the right to decode and merge
+	// a report, so that a master that falls behind its workers holds
+	// their reports in the transport's bounded windows, not in memory of
+	// its own.
+	scratch chan *stats.DeltaData
+
+	lag *procstat.Lag // the master's own scheduling lag
+
+	mu           sync.Mutex
+	workers      map[string]*workerConn
+	roster       roster
+	lagWindow    time.Duration // the master's worst lag over the last missing timeout
+	minorPending bool          // a worker's figures changed; waiters hear of it soon
+	disp         *dispatcher
+	state        string
+	started      time.Time
+	target       int
+	rate         float64
+	epoch        uint64
+	stopEpoch    uint64
+	changed      chan struct{} // closed on any change waiters care about
+	host         string
+	needsHost    bool      // some class has no host of its own
+	endAt        time.Time // run-time limit of the test (zero: none)
+	peak         int       // most users at once in the current test
+	open         openModel // the arrival-rate test, when on
+	shape        shapeState
+	shapePool    int           // the open model's pool when the shape gives none
+	stopping     chan struct{} // closed when the stop under way is done
+	aborted      string        // the error that ended the test, if one did
+	rampReset    bool          // ResetStatsAfterRamp happened in this test
 }
 
 // workerConn is the master's record of one worker.
@@ -87,7 +101,7 @@ type workerConn struct {
 	id        string
 	index     int
 	hello     *pb.Hello
-	out       chan *pb.MasterMessage // nil while disconnected
+	box       *outbox // what to send it; nil while disconnected
 	cancel    context.CancelFunc
 	gen       int
 	state     string
@@ -137,6 +151,11 @@ func New(o Options) (*Master, error) {
 		wake: make(chan struct{}, 1), workers: map[string]*workerConn{},
 		state: StateReady, changed: make(chan struct{}),
 	}
+	m.scratch = make(chan *stats.DeltaData, 4*runtime.GOMAXPROCS(0))
+	for range cap(m.scratch) {
+		m.scratch <- new(stats.DeltaData)
+	}
+	m.lag = procstat.NewLag()
 	for _, c := range o.Scenario.Users {
 		m.names = append(m.names, c.Name)
 		m.needsHost = m.needsHost || c.Host == ""
@@ -171,17 +190,57 @@ func (m *Master) notifyLocked() {
 	m.changed = make(chan struct{})
 }
 
+// minorDelay is how long a change of a worker's figures may wait before
+// waiters hear of it: all the changes in between wake them once.
+const minorDelay = 20 * time.Millisecond
+
+// minorChangeLocked notes that a worker's figures changed (its users, its
+// state, the target it applied). The test's state is updated and waiters
+// are woken within minorDelay, once for every change in between: with
+// thousands of workers, heartbeats must not each rebuild the status for
+// every waiter.
+func (m *Master) minorChangeLocked() {
+	if m.minorPending {
+		return
+	}
+	m.minorPending = true
+	time.AfterFunc(minorDelay, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.minorPending = false
+		m.updateStateLocked()
+		m.notifyLocked()
+	})
+}
+
+// stepShare bounds the share of a core the dispatcher's steps may take
+// (one in stepShare) while a ramp is under way.
+const stepShare = 20
+
 // Run dispatches users, sends heartbeats and watches the workers' until
 // ctx is done. Then it tells connected workers to quit.
 func (m *Master) Run(ctx context.Context) error {
-	hb := time.NewTicker(m.opts.HeartbeatInterval)
+	hb := time.NewTicker(m.opts.HeartbeatInterval / heartbeatSlots)
 	defer hb.Stop()
 	sec := time.NewTicker(time.Second)
 	defer sec.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// The dispatcher steps when its users are due or something changed,
+	// but never so often that stepping takes more than 1/stepShare of a
+	// core: with thousands of workers a step costs milliseconds, and a
+	// fast ramp then starts its users in somewhat larger groups.
+	var due time.Time
+	slot := 0
 	for {
-		next := m.dispatch()
+		var next time.Duration
+		if wait := time.Until(due); wait > 0 {
+			next = wait
+		} else {
+			began := time.Now()
+			next = m.dispatch()
+			due = began.Add(stepShare * time.Since(began))
+		}
 		if end := m.untilEnd(m.opts.Now()); end >= 0 && (next < 0 || end < next) {
 			next = end
 		}
@@ -196,7 +255,8 @@ func (m *Master) Run(ctx context.Context) error {
 		case <-m.wake:
 		case <-timer.C:
 		case <-hb.C:
-			m.heartbeat()
+			m.heartbeat(slot)
+			slot = (slot + 1) % heartbeatSlots
 		case now := <-sec.C:
 			m.tick(now)
 		}

@@ -48,7 +48,7 @@ func workerReport(r *rand.Rand) *stats.Delta {
 
 // send delivers a report as the master receives it: marshalled, then
 // unmarshalled.
-func send(t *testing.T, m *Master, w *workerConn, s *pb.Stats, scratch *stats.DeltaData) {
+func send(t *testing.T, m *Master, w *workerConn, s *pb.Stats) {
 	t.Helper()
 	b, err := proto.Marshal(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: s}})
 	if err != nil {
@@ -58,7 +58,7 @@ func send(t *testing.T, m *Master, w *workerConn, s *pb.Stats, scratch *stats.De
 	if err := proto.Unmarshal(b, &msg); err != nil {
 		t.Fatal(err)
 	}
-	m.handle(w, w.gen, &msg, scratch)
+	m.handle(w, w.gen, &msg)
 }
 
 // figures is what a user reads of a row, percentiles included.
@@ -79,7 +79,6 @@ func TestMasterTotalIsTheSumOfWhatWorkersSent(t *testing.T) {
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	m, conns := mergeMaster(t, 6, now)
 	r := rand.New(rand.NewPCG(4, 2))
-	var scratch stats.DeltaData
 	want := stats.NewDelta()
 	var total stats.Entry
 	for round := range 3 {
@@ -93,7 +92,7 @@ func TestMasterTotalIsTheSumOfWhatWorkersSent(t *testing.T) {
 			if i%2 == 0 {
 				toPB = cluster.DeltaToPBCompact
 			}
-			send(t, m, w, toPB(d, uint64(round), 1, false), &scratch)
+			send(t, m, w, toPB(d, uint64(round), 1, false))
 		}
 	}
 	snap := m.Snapshot(now)
@@ -135,12 +134,11 @@ func TestMasterDropsAnInconsistentReport(t *testing.T) {
 			now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 			m, conns := mergeMaster(t, 2, now)
 			r := rand.New(rand.NewPCG(8, 8))
-			var scratch stats.DeltaData
-			send(t, m, conns[0], cluster.DeltaToPBCompact(workerReport(r), 1, 1, false), &scratch)
+			send(t, m, conns[0], cluster.DeltaToPBCompact(workerReport(r), 1, 1, false))
 			before := m.Snapshot(now)
 			bad := cluster.DeltaToPBCompact(workerReport(r), 1, 1, false)
 			tc.do(bad)
-			send(t, m, conns[1], bad, &scratch)
+			send(t, m, conns[1], bad)
 			after := m.Snapshot(now)
 			if figures(after.Total) != figures(before.Total) || len(after.Endpoints) != len(before.Endpoints) {
 				t.Fatalf("the bad report changed the statistics:\n %s\n %s", figures(before.Total), figures(after.Total))

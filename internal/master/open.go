@@ -78,10 +78,10 @@ func (m *Master) dispatchOpenLocked(live []string) {
 			continue
 		}
 		m.epoch++
-		m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Target{Target: &pb.Target{
+		w.box.putTarget(&pb.Target{
 			Epoch: m.epoch, Open: true, Rate: s.rate, MaxUsers: int32(s.maxUsers), RampMs: ramp.Milliseconds(),
 			ResetStats: w.reset, Host: m.host,
-		}}})
+		})
 		w.openSent, w.reset = &s, false
 	}
 }

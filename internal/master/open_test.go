@@ -10,19 +10,15 @@ import (
 )
 
 // lastOpenTarget drains out and returns the last open-model target in it.
-func lastOpenTarget(t *testing.T, out chan *pb.MasterMessage) *pb.Target {
+func lastOpenTarget(t *testing.T, out *outbox) *pb.Target {
 	t.Helper()
 	var last *pb.Target
-	for {
-		select {
-		case msg := <-out:
-			if tg := msg.GetTarget(); tg != nil && tg.Open {
-				last = tg
-			}
-		default:
-			return last
+	for msg := out.take(); msg != nil; msg = out.take() {
+		if tg := msg.GetTarget(); tg != nil && tg.Open {
+			last = tg
 		}
 	}
+	return last
 }
 
 // The arrival rate and the pool are split exactly over the workers, and
@@ -35,7 +31,7 @@ func TestOpenModelSplitsRateExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs := map[string]chan *pb.MasterMessage{}
+	outs := map[string]*outbox{}
 	for _, id := range []string{"a", "b"} {
 		_, _, outs[id] = m.admit(&pb.Hello{WorkerId: id}, func() {})
 	}

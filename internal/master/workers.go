@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/horde-load/horde/internal/cluster"
@@ -14,19 +13,18 @@ import (
 	"github.com/horde-load/horde/internal/stats"
 )
 
-// outboxSize bounds the messages queued for one worker; a worker that
-// lets it fill is too slow to follow and is disconnected.
-const outboxSize = 256
-
 // Attach serves one worker's stream until it ends: hello is its first
 // message, already checked by the transport. A worker id seen before is
 // re-admitted (a reconnect, or a worker that was missing); a second
 // stream with the same id replaces the first.
+//
+// Its goroutine sends what the worker's outbox holds; one more receives
+// and applies the worker's messages. Nothing else runs per worker.
 func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.Hello) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, gen, out := m.admit(hello, func() { cancel() })
-	out <- &pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{
+	w, gen, box := m.admit(hello, func() { cancel() })
+	welcome := &pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{
 		MasterRunId:         m.runID,
 		Bundle:              m.opts.Bundle,
 		HeartbeatIntervalMs: m.opts.HeartbeatInterval.Milliseconds(),
@@ -40,46 +38,87 @@ func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.H
 		m.opts.Logger.Warn("more workers than data shares: this worker shares split data rows with another",
 			"worker", w.id, "index", w.index, "shares", m.opts.DataShares)
 	}
-	m.poke()
-	go m.send(ctx, cancel, s, out)
 	recv := make(chan error, 1)
-	go func() {
-		var scratch stats.DeltaData // reused for every Stats of this stream
-		for {
-			msg, err := s.Recv()
-			if err != nil {
-				recv <- err
-				return
-			}
-			if m.handle(w, gen, msg, &scratch) {
-				recv <- nil
-				return
-			}
-		}
-	}()
-	var err error
-	select {
-	case <-ctx.Done():
-		// The stream is over; a goodbye may still sit in it, and Recv
-		// returns promptly once the stream is gone.
-		select {
-		case err = <-recv:
-		case <-time.After(time.Second):
-			err = context.Cause(ctx)
-		}
-	case err = <-recv:
+	if err := s.Send(welcome); err != nil {
+		m.detach(w, gen, err)
+		return nil
 	}
-	m.detach(w, gen, err)
+	m.poke()
+	go func() { recv <- m.receive(w, gen, s) }()
+	m.detach(w, gen, m.serve(ctx, s, box, recv))
 	return nil
 }
 
-func (m *Master) admit(hello *pb.Hello, cancel context.CancelFunc) (*workerConn, int, chan *pb.MasterMessage) {
+// receive applies the worker's messages until the stream ends: it returns
+// why (nil: the worker said goodbye). Reports are read in place from the
+// bytes received when the transport can give them (cluster.RawStream).
+func (m *Master) receive(w *workerConn, gen int, s cluster.MasterStream) error {
+	raw, ok := s.(cluster.RawStream)
+	if !ok {
+		for {
+			msg, err := s.Recv()
+			if err != nil {
+				return err
+			}
+			if m.handle(w, gen, msg) {
+				return nil
+			}
+		}
+	}
+	for {
+		b, free, err := raw.RecvRaw()
+		if err != nil {
+			return err
+		}
+		rows := <-m.scratch
+		msg, rowsErr, err := cluster.DecodeWire(b, rows)
+		bye := err == nil && m.apply(w, gen, msg, rows, rowsErr)
+		rows.Reset()
+		m.scratch <- rows
+		free()
+		if err != nil || bye {
+			return err
+		}
+	}
+}
+
+// serve sends what box holds as it comes, until the stream ends: it
+// returns why (nil: the worker said goodbye).
+func (m *Master) serve(ctx context.Context, s cluster.MasterStream, box *outbox, recv <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return streamEnd(recv, context.Cause(ctx))
+		case err := <-recv:
+			return err
+		case <-box.ready:
+			for msg := box.take(); msg != nil; msg = box.take() {
+				if err := s.Send(msg); err != nil {
+					return streamEnd(recv, err)
+				}
+			}
+		}
+	}
+}
+
+// streamEnd is why a stream that is over ended: a goodbye may still sit
+// in it, and Recv returns promptly once the stream is gone.
+func streamEnd(recv <-chan error, cause error) error {
+	select {
+	case err := <-recv:
+		return err
+	case <-time.After(time.Second):
+		return cause
+	}
+}
+
+func (m *Master) admit(hello *pb.Hello, cancel context.CancelFunc) (*workerConn, int, *outbox) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.workers[hello.WorkerId]
 	switch {
 	case w == nil:
-		w = &workerConn{id: hello.WorkerId, index: m.freeIndexLocked()}
+		w = &workerConn{id: hello.WorkerId, index: m.roster.takeIndex()}
 		m.workers[w.id] = w
 		m.opts.Logger.Log(context.Background(), m.workerNews(), "worker connected", "worker", w.id, "host", hello.Hostname, "cores", hello.Cores)
 	case w.cancel != nil:
@@ -90,11 +129,12 @@ func (m *Master) admit(hello *pb.Hello, cancel context.CancelFunc) (*workerConn,
 	}
 	w.gen++
 	w.hello, w.cancel, w.missing = hello, cancel, false
-	w.out = make(chan *pb.MasterMessage, outboxSize)
+	w.box = newOutbox()
 	w.state, w.lastSeen, w.sent, w.openSent = WorkerReady, m.opts.Now(), nil, nil
 	w.reset = hello.MasterRunId != m.runID
+	m.roster.changed()
 	m.notifyLocked()
-	return w, w.gen, w.out
+	return w, w.gen, w.box
 }
 
 // workerNews is the level of a worker's arrival and departure in the log.
@@ -105,53 +145,44 @@ func (m *Master) workerNews() slog.Level {
 	return slog.LevelInfo
 }
 
-func (m *Master) freeIndexLocked() int {
-	used := map[int]bool{}
-	for _, w := range m.workers {
-		used[w.index] = true
-	}
-	i := 0
-	for used[i] {
-		i++
-	}
-	return i
-}
-
-// send writes queued messages to the stream until ctx is done.
-func (m *Master) send(ctx context.Context, cancel context.CancelFunc, s cluster.MasterStream, out chan *pb.MasterMessage) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case msg := <-out:
-			if err := s.Send(msg); err != nil {
-				cancel()
-				return
-			}
-		}
-	}
-}
-
-// handle applies one message from a worker, decoding statistics into
-// scratch, which it leaves empty. It reports whether the worker said
+// handle applies one message from a worker, as it came through a stream
+// without bytes (the in-process pipe). It reports whether the worker said
 // goodbye.
-func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage, scratch *stats.DeltaData) (bye bool) {
+func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage) (bye bool) {
+	rows := <-m.scratch
+	defer func() { m.scratch <- rows }()
+	var rowsErr error
+	if st := msg.GetStats(); st != nil {
+		rowsErr = cluster.DecodeStats(st, rows)
+	}
+	bye = m.apply(w, gen, msg, rows, rowsErr)
+	rows.Reset()
+	return bye
+}
+
+// apply applies one message from a worker; a report's rows are already
+// decoded into rows (or refused with rowsErr). It reports whether the
+// worker said goodbye.
+func (m *Master) apply(w *workerConn, gen int, msg *pb.WorkerMessage, rows *stats.DeltaData, rowsErr error) (bye bool) {
 	now := m.opts.Now()
 	switch x := msg.Msg.(type) {
 	case *pb.WorkerMessage_Stats:
 		// Checked and merged straight from the message: no histogram is
 		// rebuilt on the way (see docs/performance.md).
-		if err := cluster.DecodeStats(x.Stats, scratch); err != nil {
-			m.opts.Logger.Warn("dropping a bad statistics message", "worker", w.id, "err", err)
+		if rowsErr != nil {
+			m.opts.Logger.Warn("dropping a bad statistics message", "worker", w.id, "err", rowsErr)
 			return false
 		}
-		m.agg.AddData(scratch, now)
-		reqs, _ := scratch.Requests()
-		scratch.Reset()
+		m.agg.AddData(rows, now)
+		reqs, _ := rows.Requests()
 		m.mu.Lock()
 		if w.gen == gen {
-			w.lastSeen, w.users = now, int(x.Stats.Users)
+			w.lastSeen = now
 			w.rps = float64(reqs) / m.opts.ReportInterval.Seconds()
+			if users := int(x.Stats.Users); users != w.users {
+				w.users = users
+				m.minorChangeLocked()
+			}
 		}
 		m.mu.Unlock()
 	case *pb.WorkerMessage_Heartbeat:
@@ -163,22 +194,29 @@ func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage, scratch *
 	return false
 }
 
+// heartbeatFrom applies a worker's heartbeat. What waiters care about
+// (state, users, the target applied) wakes them, through the throttle of
+// minorChangeLocked: ten thousand workers' heartbeats are not ten
+// thousand wake-ups a second.
 func (m *Master) heartbeatFrom(w *workerConn, gen int, h *pb.Heartbeat, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if w.gen != gen {
 		return
 	}
+	busy := procstat.Busy(h.CpuPercent, int(w.hello.Cores))
+	if w.state != h.State || w.users != int(h.Users) || w.done != int(h.UsersDone) || w.acked != h.TargetEpoch || w.cpuBusy != busy {
+		m.minorChangeLocked()
+	}
 	w.lastSeen, w.state, w.users, w.done = now, h.State, int(h.Users), int(h.UsersDone)
 	w.cpu, w.rss, w.acked = h.CpuPercent, h.RssBytes, h.TargetEpoch
-	w.cpuBusy = procstat.Busy(h.CpuPercent, int(w.hello.Cores))
+	w.cpuBusy = busy
 	if w.cpuBusy && !w.cpuWarned {
 		// Once per worker, as Locust does: the state stays visible in Status.
 		m.opts.Logger.Warn("worker is CPU-bound: its response times are not trustworthy; add workers",
 			"worker", w.id, "cpu_percent", int(h.CpuPercent), "cores", w.hello.Cores)
 		w.cpuWarned = true
 	}
-	m.notifyLocked()
 }
 
 // detach ends a worker's stream. A goodbye (err nil) removes it; a broken
@@ -189,9 +227,10 @@ func (m *Master) detach(w *workerConn, gen int, err error) {
 	if w.gen != gen {
 		return // replaced by a newer stream
 	}
-	w.out, w.cancel = nil, nil
+	w.box, w.cancel = nil, nil
+	m.roster.changed()
 	if err == nil {
-		delete(m.workers, w.id)
+		m.forgetLocked(w)
 	} else {
 		if !w.missing {
 			m.opts.Logger.Warn("worker missing: its stream broke", "worker", w.id, "err", errText(err))
@@ -209,54 +248,62 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// heartbeat sends the master's heartbeat to every worker and marks those
-// silent for longer than the missing timeout as missing.
-func (m *Master) heartbeat() {
+// forgetLocked removes w from the list of workers.
+func (m *Master) forgetLocked(w *workerConn) {
+	delete(m.workers, w.id)
+	m.roster.freeIndex(w.index)
+	m.roster.changed()
+}
+
+// heartbeatSlots spreads the master's heartbeats over the interval: each
+// tick serves one slot of the workers, so that ten thousand workers are
+// not all written to, and woken, in the same millisecond.
+const heartbeatSlots = 10
+
+// heartbeat sends the master's heartbeat to one slot of the workers and
+// marks those of them silent for longer than the missing timeout (plus
+// the master's own lag) as missing. Every worker is served once per
+// heartbeat interval.
+func (m *Master) heartbeat(slot int) {
 	now := m.opts.Now()
+	if slot == 0 {
+		// A master starved of CPU reads its workers' messages late: its
+		// own lag over the last missing timeout is not their silence.
+		_, lag := m.lag.Worst(int(m.opts.MissingTimeout/m.opts.HeartbeatInterval) + 1)
+		m.mu.Lock()
+		m.lagWindow = lag
+		m.mu.Unlock()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, w := range m.workers {
+	lag := m.lagWindow
+	hb := &pb.MasterMessage{Msg: &pb.MasterMessage_Heartbeat{Heartbeat: &pb.Heartbeat{State: m.state}}}
+	all := m.roster.sorted(m.workers)
+	for i := slot; i < len(all); i += heartbeatSlots {
+		w := all[i]
 		switch {
 		case w.missing && now.Sub(w.lastSeen) > m.opts.ForgetAfter:
-			delete(m.workers, w.id)
-		case !w.missing && now.Sub(w.lastSeen) > m.opts.MissingTimeout:
-			m.opts.Logger.Warn("worker missing: no heartbeat", "worker", w.id, "silent_for", now.Sub(w.lastSeen).Round(time.Millisecond))
+			m.forgetLocked(w)
+			m.notifyLocked()
+		case !w.missing && now.Sub(w.lastSeen) > m.opts.MissingTimeout+lag:
+			m.opts.Logger.Warn("worker missing: no heartbeat", "worker", w.id, "silent_for", now.Sub(w.lastSeen).Round(time.Millisecond),
+				"master_lag", lag.Round(time.Millisecond))
 			w.missing, w.state, w.users = true, WorkerMissing, 0
+			m.roster.changed()
 			if w.cancel != nil {
 				w.cancel()
 			}
 			m.notifyLocked()
 			m.poke()
-		case w.out != nil:
-			m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Heartbeat{Heartbeat: &pb.Heartbeat{State: m.state}}})
-		}
-	}
-}
-
-// queueLocked queues msg for w; a worker whose outbox is full is
-// disconnected rather than allowed to block the master.
-func (m *Master) queueLocked(w *workerConn, msg *pb.MasterMessage) {
-	select {
-	case w.out <- msg:
-	default:
-		m.opts.Logger.Warn("worker too slow to follow: disconnecting it", "worker", w.id)
-		if w.cancel != nil {
-			w.cancel()
+		case w.box != nil:
+			w.box.putHeartbeat(hb)
 		}
 	}
 }
 
 // liveLocked returns the ids of connected, non-missing workers, sorted.
-func (m *Master) liveLocked() []string {
-	var ids []string
-	for id, w := range m.workers {
-		if w.out != nil && !w.missing {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
-}
+// The slice is shared: do not change it.
+func (m *Master) liveLocked() []string { return m.roster.liveIDs(m.workers) }
 
 // dispatch moves the workers' assignment one step and sends the targets
 // that changed. It returns when the next step is due (-1: none).
@@ -269,7 +316,7 @@ func (m *Master) dispatch() time.Duration {
 		m.updateStateLocked()
 		return -1
 	}
-	_, next := m.disp.step(m.opts.Now(), live)
+	next := m.disp.step(m.opts.Now(), live)
 	for _, id := range live {
 		w := m.workers[id]
 		a := m.disp.assigned[id]
@@ -281,9 +328,7 @@ func (m *Master) dispatch() time.Duration {
 		for c, k := range a {
 			users[m.names[c]] = int32(k)
 		}
-		m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Target{Target: &pb.Target{
-			Epoch: m.epoch, Users: users, ResetStats: w.reset, Host: m.host,
-		}}})
+		w.box.putTarget(&pb.Target{Epoch: m.epoch, Users: users, ResetStats: w.reset, Host: m.host})
 		w.sent, w.reset = slices.Clone(a), false
 	}
 	m.updateStateLocked()
@@ -303,7 +348,7 @@ func (m *Master) waitDetached(d time.Duration) {
 		m.mu.Lock()
 		connected := 0
 		for _, w := range m.workers {
-			if w.out != nil {
+			if w.box != nil {
 				connected++
 			}
 		}
@@ -324,8 +369,8 @@ func (m *Master) quitAll(reason string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, w := range m.workers {
-		if w.out != nil {
-			m.queueLocked(w, &pb.MasterMessage{Msg: &pb.MasterMessage_Quit{Quit: &pb.Quit{Reason: reason}}})
+		if w.box != nil {
+			w.box.putQuit(&pb.Quit{Reason: reason})
 		}
 	}
 	m.opts.Logger.Debug("told workers to quit", slog.Int("workers", len(m.workers)))

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/horde-load/horde/internal/cluster"
+	"github.com/horde-load/horde/internal/procstat"
 )
 
 // Options configure a Fleet.
@@ -61,6 +62,9 @@ type Fleet struct {
 	wg      sync.WaitGroup
 
 	mu         sync.Mutex
+	lagMeter   *procstat.Lag
+	lag        time.Duration
+	lagAt      time.Time
 	quit       int
 	done       chan struct{}
 	closedDone bool
@@ -97,7 +101,7 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	f := &Fleet{opts: o, log: o.Logger, reports: newReports(o.Shape), connect: make(chan struct{}, o.ConnectConcurrency),
-		done: make(chan struct{})}
+		done: make(chan struct{}), lagMeter: procstat.NewLag()}
 	ctx, f.cancel = context.WithCancel(ctx)
 	for i := range o.Workers {
 		w := &worker{f: f, n: i, id: fmt.Sprintf("%s-%05d", o.IDPrefix, i), wake: make(chan struct{}, 1), index: -1}
@@ -278,6 +282,20 @@ func (f *Fleet) Summary(all bool) Summary {
 	s.UsersMin = max(s.UsersMin, 0)
 	sort.Slice(s.States, func(i, j int) bool { return s.States[i].ID < s.States[j].ID })
 	return s
+}
+
+// lagWindow is the simulator's own scheduling lag over the last few
+// seconds (package procstat), measured at most once a second for the
+// whole fleet: a simulator starved of CPU reads the master late, and must
+// not take that for the master's silence, as a real worker does not.
+func (f *Fleet) lagWindow() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if time.Since(f.lagAt) >= time.Second {
+		_, f.lag = f.lagMeter.Worst(5)
+		f.lagAt = time.Now()
+	}
+	return f.lag
 }
 
 // Done is closed once every worker has quit because the master told it

@@ -284,7 +284,7 @@ func (c *conversation) run(ctx context.Context) error {
 				return err
 			}
 		case now := <-timer.C:
-			if now.Sub(seen) > c.missing {
+			if now.Sub(seen) > c.missing+c.w.f.lagWindow() {
 				return errors.New("sim: the master stopped sending heartbeats")
 			}
 			if delay > 0 && !now.Before(hbAt) {

@@ -52,6 +52,7 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 	hb := time.NewTicker(e.iv.heartbeat)
 	defer hb.Stop()
 	sampler := newUsage()
+	lag := procstat.NewLag()
 	stopped := make(chan uint64, 1)
 	seen := time.Now()
 	for {
@@ -91,7 +92,10 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 				return err
 			}
 		case <-hb.C:
-			if time.Since(seen) > e.missing() {
+			// A worker whose users keep every core busy reads the master
+			// late: its own lag is not the master's silence.
+			_, lag := lag.Worst(int(e.missing()/e.iv.heartbeat) + 1)
+			if time.Since(seen) > e.missing()+lag {
 				return errMasterSilent
 			}
 			if err := o.sendHeartbeat(s, e, sampler); err != nil {
