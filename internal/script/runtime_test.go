@@ -164,8 +164,11 @@ users = user(name="U", tasks=[t], on_start=login)
 	if s1["id"] != int64(7) || s1["host"] != srv.URL || s1["cookie"] != "s3cret" || s1["str"] != "<user 7>" {
 		t.Errorf("u attributes: got %v", s1)
 	}
-	if !strings.Contains(strings.Join(toStrings(s1["dir"]), ","), "get,head,headers,host,id") {
-		t.Errorf("dir(u): got %v", s1["dir"])
+	names := "," + strings.Join(toStrings(s1["dir"]), ",") + ","
+	for _, n := range []string{"get", "grpc", "head", "headers", "host", "id", "websocket"} {
+		if !strings.Contains(names, ","+n+",") {
+			t.Errorf("dir(u) lacks %s: got %v", n, s1["dir"])
+		}
 	}
 }
 
