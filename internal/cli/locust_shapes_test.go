@@ -181,8 +181,9 @@ func waitUserCountPort(t *testing.T) func(t *testing.T) {
 
 // custom_shape/staging_user_classes.py, ten times faster: the stages of
 // stages.py, the first with WebsiteUserA only, the second with
-// WebsiteUserB, the third with A. (How the classes mix after a change
-// differs from Locust: see the port's header.)
+// WebsiteUserB, the third with A, then none named. As in Locust, the B's
+// started in the second stage keep running through the third and fourth
+// (60 A + 40 B, then 10 A + 20 B) and go in the fifth (10 A).
 func stagingUserClassesPort(t *testing.T) func(t *testing.T) {
 	prefix := filepath.Join(t.TempDir(), "run")
 	run := startPort(t, "staging_user_classes", map[string]string{"SHAPE_SPEED": "10"}, exitcode.OK,
@@ -198,15 +199,28 @@ func stagingUserClassesPort(t *testing.T) func(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first := map[string]int64{}
-		for _, line := range strings.Split(string(b), "\n")[1:] {
+		lines := strings.Split(string(b), "\n")
+		total := slices.Index(strings.Split(lines[0], ","), "Total Request Count")
+		if total < 0 {
+			t.Fatalf("no Total Request Count column: %s", lines[0])
+		}
+		// first: a class's first row; lastBusy: the last second its count grew.
+		first, lastBusy, count := map[string]int64{}, map[string]int64{}, map[string]int64{}
+		for _, line := range lines[1:] {
 			f := strings.Split(line, ",")
-			if len(f) < 4 {
+			if len(f) <= total {
 				continue
 			}
 			ts, err := strconv.ParseInt(f[0], 10, 64)
-			if _, seen := first[f[3]]; err == nil && !seen {
+			n, err2 := strconv.ParseInt(f[total], 10, 64)
+			if err != nil || err2 != nil {
+				continue
+			}
+			if _, seen := first[f[3]]; !seen {
 				first[f[3]] = ts
+			}
+			if n > count[f[3]] {
+				count[f[3]], lastBusy[f[3]] = n, ts
 			}
 		}
 		a, okA := first["/ (A)"]
@@ -216,6 +230,13 @@ func stagingUserClassesPort(t *testing.T) func(t *testing.T) {
 		}
 		if bFirst-a < 5 {
 			t.Errorf("WebsiteUserB ran %d s after WebsiteUserA began: want none in the first stage (6 s)", bFirst-a)
+		}
+		// The B's run through the third and fourth stages (10–22 s), as in
+		// Locust; a master that stopped them when the third stage named A
+		// would have them gone at 10 s.
+		if lastBusy["/ (B)"]-a < 16 || lastBusy["/ (A)"] < lastBusy["/ (B)"] {
+			t.Errorf("WebsiteUserB busy until %d s, WebsiteUserA until %d s (from A's start): want B through the fourth stage (~22 s), A after it",
+				lastBusy["/ (B)"]-a, lastBusy["/ (A)"]-a)
 		}
 		if p.got["GET / (A)"] == 0 || p.got["GET / (B)"] == 0 {
 			t.Errorf("counts %v: want both classes", p.got)

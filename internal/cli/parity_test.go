@@ -103,6 +103,27 @@ def shape(t):
 	}
 }
 
+// A shape that fails at its very first call ends the test at once, failed
+// (it hung in state "ready").
+func TestShapeFailingAtOnce(t *testing.T) {
+	t.Parallel()
+	script := writeStar(t, `
+def index(u):
+    u.get("/")
+
+users = [user(name="U", tasks=[index])]
+
+def shape(t):
+    return 1 // 0
+`)
+	start := time.Now()
+	r := horde(t, nil, "run", script, "-H", "http://127.0.0.1:1", "--headless", "-t", "60s")
+	if r.code != exitcode.Failed || time.Since(start) > 20*time.Second {
+		t.Fatalf("exit %d after %v, want 1 at once\n%s", r.code, time.Since(start), r.stderr)
+	}
+	mustContain(t, "stderr", r.stderr, "the load shape failed", "division by zero")
+}
+
 // Report files that cannot be written are refused before any load
 // (exit 2); if writing fails at the end anyway, the summary is printed.
 func TestReportPathsCheckedBeforeTheTest(t *testing.T) {

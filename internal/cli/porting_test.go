@@ -251,8 +251,11 @@ users = [user(name="U", tasks=[buy])]
 }
 
 // A shape runs other user classes per stage, reads the users running now
-// and keeps state between calls (Locust's LoadTestShape with
-// user_classes and get_current_user_count()).
+// and keeps state between calls — Locust's LoadTestShape with
+// user_classes and get_current_user_count(), with Locust's semantics: a
+// stage naming classes adds its users from them while the running ones
+// stay, a stage naming none keeps the last classes, and a ramp down stops
+// the newest users first.
 func TestShapeStagesUserClasses(t *testing.T) {
 	t.Parallel()
 	host, srv := targettest.Start(t, target.Options{})
@@ -272,13 +275,15 @@ users = [A, B]
 def shape(t, s):
     stage = s.state.get("stage", 0)
     if stage == 0 and s.users == 3:
-        s.state["stage"] = 1          # every A is up: on to B
-        s.state["since"] = t
-    if stage == 1 and t - s.state["since"] >= 2:
+        stage = 1                      # every A is up: add B's
+    elif stage == 1 and s.users == 6 and t - s.state["since"] >= 1:
+        stage = 2                      # back to 3: the newest (the B's) go
+    elif stage == 2 and t - s.state["since"] >= 2:
         return None
-    if s.state.get("stage", 0) == 0:
-        return (3, 100, [A])
-    return (3, 100, ["B"])
+    if stage != s.state.get("stage", 0):
+        s.state["stage"] = stage
+        s.state["since"] = t
+    return [(3, 100, [A]), (6, 100, ["B"]), (3, 100)][stage]
 `)
 	out := filepath.Join(t.TempDir(), "s.json")
 	r := horde(t, nil, "run", script, "-H", host, "--headless", "-t", "60s", "--json", out)
@@ -290,25 +295,29 @@ def shape(t, s):
 		t.Fatalf("served %v: want both stages' classes", c)
 	}
 	s := readSummary(t, out)
-	if s.DurationS > 10 || s.UsersPeak > 6 {
-		t.Errorf("the test ran %.1f s with a peak of %d users", s.DurationS, s.UsersPeak)
+	if s.DurationS > 15 || s.UsersPeak != 6 {
+		t.Errorf("the test ran %.1f s with a peak of %d users, want 6", s.DurationS, s.UsersPeak)
 	}
-	// Rows are named by the tenth of a second they ran in: A's all come
-	// before B's (give or take the stage change itself).
-	lastA, firstB := -1, 1<<30
+	// Rows are named by the tenth of a second they ran in.
+	firstA, lastA, firstB, lastB := 1<<30, -1, 1<<30, -1
 	for _, e := range s.Endpoints {
 		var at int
 		if _, err := fmt.Sscanf(e.Name[2:], "%d", &at); err != nil {
 			t.Fatalf("row %q", e.Name)
 		}
 		if e.Name[0] == 'A' {
-			lastA = max(lastA, at)
+			firstA, lastA = min(firstA, at), max(lastA, at)
 		} else {
-			firstB = min(firstB, at)
+			firstB, lastB = min(firstB, at), max(lastB, at)
 		}
 	}
-	if lastA < 0 || firstB == 1<<30 || lastA > firstB+3 {
-		t.Errorf("A ran until %.1f s, B from %.1f s: the stages' classes were not applied", float64(lastA)/10, float64(firstB)/10)
+	tenth := func(v int) float64 { return float64(v) / 10 }
+	switch {
+	case firstB < firstA+5:
+		t.Errorf("B began at %.1f s, A at %.1f s: no B belongs in the first stage", tenth(firstB), tenth(firstA))
+	case lastA < lastB+5:
+		t.Errorf("A ran until %.1f s, B until %.1f s: the A's stay through the B stage and after it (the newest, the B's, go first)",
+			tenth(lastA), tenth(lastB))
 	}
 }
 

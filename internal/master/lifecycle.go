@@ -200,11 +200,10 @@ func (m *Master) ResetStats() {
 	m.mu.Unlock()
 }
 
-// tick runs once a second from Run: history, peak users, the shape, and
-// the end of a test whose users have all run their iterations.
+// tick runs once a second from Run: history, peak users, and the end of a
+// test whose users have all run their iterations.
 func (m *Master) tick(now time.Time) {
 	m.record(now)
-	m.followShape(now, false)
 	if m.iterationsDone() {
 		m.opts.Logger.Info("every user ran its iterations: stopping the test")
 		m.Stop()

@@ -241,8 +241,11 @@ func (m *Master) Run(ctx context.Context) error {
 			next = m.dispatch()
 			due = began.Add(stepShare * time.Since(began))
 		}
-		if end := m.untilEnd(m.opts.Now()); end >= 0 && (next < 0 || end < next) {
-			next = end
+		now := m.opts.Now()
+		for _, d := range []time.Duration{m.untilEnd(now), m.untilShape(now)} {
+			if d >= 0 && (next < 0 || d < next) {
+				next = d
+			}
 		}
 		if next >= 0 {
 			timer.Reset(next)

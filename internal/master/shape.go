@@ -16,10 +16,13 @@ import (
 const DefaultOpenPool = 1000
 
 // shapeState follows a test driven by the scenario's Shape (stages or a
-// script's shape(t)): the master asks the shape once a second and
-// applies what changed.
+// script's shape(t)): the master asks the shape at every whole second
+// since the test started (t = 1, 2, 3… s, as Locust's tick()) and applies
+// what changed.
 type shapeState struct {
 	on      bool
+	start   time.Time           // t = 0 (a reset of the statistics does not move it)
+	next    time.Time           // when to ask again
 	applied scenario.LoadTarget // the last target applied
 	desc    string              // the shape's own words for what it does now
 }
@@ -30,7 +33,7 @@ type shapeState struct {
 func (m *Master) startShape(pool int) {
 	now := m.opts.Now()
 	m.mu.Lock()
-	m.shape = shapeState{on: true}
+	m.shape = shapeState{on: true, start: now, next: now.Add(time.Second)}
 	m.shapePool = pool
 	if pool <= 0 {
 		m.shapePool = DefaultOpenPool
@@ -55,7 +58,7 @@ func (m *Master) followShape(now time.Time, first bool) {
 		m.mu.Unlock()
 		return
 	}
-	elapsed := now.Sub(m.started)
+	elapsed := now.Sub(m.shape.start)
 	prev, pool := m.shape.applied, m.shapePool
 	users := m.usersLocked()
 	m.mu.Unlock()
@@ -79,14 +82,22 @@ func (m *Master) followShape(now time.Time, first bool) {
 		m.stopShape()
 		return
 	}
+	if t.Classes == nil && !first {
+		t.Classes = prev.Classes // a stage naming no classes keeps the last ones, as in Locust
+	}
 	sameClasses := slices.Equal(t.Classes, prev.Classes)
 	if !first && t.Users == prev.Users && t.Rate == prev.Rate && sameClasses {
 		return
 	}
 	m.mu.Lock()
 	m.shape.applied = t
-	if first || !sameClasses {
-		m.disp.setPlan(m.planFor(t.Classes))
+	switch {
+	case first:
+		m.disp.setPlan(runner.NewPlan(m.opts.Scenario.Users).Continue(0, m.classMask(t.Classes)))
+	case !sameClasses:
+		// The users running keep running; new ones come from the classes
+		// named; a ramp down stops the newest first (Locust's dispatcher).
+		m.disp.setPlan(m.disp.plan.Continue(m.disp.current, m.classMask(t.Classes)))
 	}
 	m.mu.Unlock()
 	if t.Rate > 0 {
@@ -103,21 +114,13 @@ func (m *Master) followShape(now time.Time, first bool) {
 	m.setTarget(t.Users, rate)
 }
 
-// planFor is the class mix of a test that runs only the classes named
-// (nil: all): the others count for nothing.
-func (m *Master) planFor(names []string) *runner.Plan {
-	if names == nil {
-		return runner.NewPlan(m.opts.Scenario.Users)
-	}
-	classes := make([]*scenario.UserClass, len(m.opts.Scenario.Users))
+// classMask marks the scenario's classes that names names (nil: all).
+func (m *Master) classMask(names []string) []bool {
+	keep := make([]bool, len(m.opts.Scenario.Users))
 	for i, c := range m.opts.Scenario.Users {
-		cc := *c
-		if !slices.Contains(names, c.Name) {
-			cc.Weight, cc.FixedCount = 0, 0
-		}
-		classes[i] = &cc
+		keep[i] = names == nil || slices.Contains(names, c.Name)
 	}
-	return runner.NewPlan(classes)
+	return keep
 }
 
 // abort marks the test as ended by an error, which fails it whatever its
@@ -134,10 +137,38 @@ func (m *Master) abort(reason string, err error) {
 	m.mu.Unlock()
 }
 
-// stopShape ends a shaped test in the background.
+// stopShape ends a shaped test in the background. A shape that ends (or
+// fails) at its first call leaves a test that never started: it is
+// stopped at once, so that whoever waits for its end sees it.
 func (m *Master) stopShape() {
 	m.mu.Lock()
 	m.shape.on = false
+	if m.state == StateReady {
+		m.state = StateStopped
+		m.notifyLocked()
+	}
 	m.mu.Unlock()
 	m.Stop()
+}
+
+// untilShape asks the shape when a whole second since the test's start
+// has come (at most once each), and returns how long until the next one
+// (-1: no shape runs).
+func (m *Master) untilShape(now time.Time) time.Duration {
+	m.mu.Lock()
+	if !m.shape.on || (m.state != StateSpawning && m.state != StateRunning) {
+		m.mu.Unlock()
+		return -1
+	}
+	if left := m.shape.next.Sub(now); left > 0 {
+		m.mu.Unlock()
+		return left
+	}
+	since := now.Sub(m.shape.start)
+	m.shape.next = m.shape.start.Add((since/time.Second + 1) * time.Second)
+	m.mu.Unlock()
+	m.followShape(now, false)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return max(m.shape.next.Sub(now), 0)
 }

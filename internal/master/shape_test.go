@@ -45,11 +45,11 @@ func TestShapeDrivesTheTest(t *testing.T) {
 	if err := m.Start(TestParams{Users: 5, SpawnRate: 1}); err == nil {
 		t.Error("an edit of a shaped test was accepted")
 	}
-	m.tick(at(12 * time.Second))
+	m.untilShape(at(12 * time.Second))
 	check(100, 9.9, "stage 2 of 3: to 100 users over 10s") // same users: the ramp is not restarted
-	m.tick(at(21 * time.Second))
+	m.untilShape(at(21 * time.Second))
 	check(0, 99.0/4, "stage 3 of 3: to 0 users over 5s")
-	m.tick(at(25 * time.Second))
+	m.untilShape(at(25 * time.Second))
 	deadline := time.Now().Add(5 * time.Second)
 	for m.Status().State != StateStopped {
 		if time.Now().After(deadline) {
