@@ -130,7 +130,7 @@ func newRoot(env Env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c, err: err}
 	})
-	root.AddCommand(newRunCmd(env), newMasterCmd(env), newWorkerCmd(env), newTargetCmd(env), newDemoCmd(env), newVersionCmd(env), newRunsCmd(env), newSimWorkersCmd(env))
+	root.AddCommand(newRunCmd(env), newMasterCmd(env), newWorkerCmd(env), newTargetCmd(env), newDemoCmd(env), newVersionCmd(env), newRunsCmd(env), newSimWorkersCmd(env), newOperatorCmd(env), newKubeCmd(env))
 	return root
 }
 
