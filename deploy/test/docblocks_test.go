@@ -120,7 +120,8 @@ func docFile(t testing.TB, blocks []docBlock, path string) string {
 	return text
 }
 
-// e2eRuns are the blocks the end-to-end test (kube_e2e_test.go) runs, and
+// e2eRuns are the blocks the end-to-end tests (kube_e2e_test.go,
+// operator_e2e_test.go) run, and
 // e2eFiles the files it writes: together, every marked block of the page.
 var (
 	e2eRuns = []string{
@@ -128,6 +129,9 @@ var (
 		"hpa", "hpa-load", "hpa-off", "loadbalancer", "cleanup",
 		"reports-pv", "headless", "headless-scale", "reports-copy", "headless-again", "headless-failed", "headless-cleanup",
 		"helm-install", "helm-upgrade", "helm-uninstall",
+		// operator_e2e_test.go
+		"operator-install", "operator-sample", "operator-summary", "kube-run", "kube-scale", "kube-ls", "hordetest-delete",
+		"operator-uninstall",
 	}
 	e2eFiles = []string{"my-horde/kustomization.yaml", "my-ci/kustomization.yaml"}
 )
