@@ -108,8 +108,12 @@ func (k *Keeper) record(ctx context.Context, st master.Status) {
 		case err == nil: // the test stopped: its last statistics are in
 			k.finish(wctx, rec, "")
 			return
-		case ctx.Err() != nil: // the process ends under a running test
-			k.finish(wctx, rec, "horde stopped before the test ended")
+		case ctx.Err() != nil: // closing: the test stopped just now, or the process ends under it
+			abort := ""
+			if k.m.Status().State != master.StateStopped {
+				abort = "horde stopped before the test ended"
+			}
+			k.finish(wctx, rec, abort)
 			return
 		}
 		k.warn(rec.Checkpoint(wctx, k.snapshot(n%historyEvery == 0)))

@@ -26,8 +26,7 @@ func TestTagsInsideTaskSets(t *testing.T) {
 	}
 	names := func(include, exclude []string) []string {
 		var out []string
-		var walk func(ts []scenario.Task, prefix string, inherited []string)
-		walk = func(ts []scenario.Task, prefix string, inherited []string) {
+		walk := func(ts []scenario.Task, prefix string, inherited []string) {
 			for _, t := range ts {
 				kept, ok := filterTask(t, inherited, include, exclude)
 				if !ok {
