@@ -23,7 +23,8 @@ import (
 // building the protobuf form of a report: its rows go straight into d
 // (Reset first), their names interned, their histograms left in b, which
 // must not change until d is Reset. The message returned for a report
-// carries its scalar fields (seq, users, final, dropped) but no rows.
+// carries its scalar fields (seq, users, final, dropped) and its
+// heartbeat, but no rows.
 // rowsErr is DecodeStats's refusal of the rows (d is then empty); err
 // means b is not a worker message at all.
 //
@@ -60,6 +61,7 @@ const (
 	fieldStatsUsers      = 5
 	fieldStatsFinal      = 6
 	fieldStatsDropped    = 7
+	fieldStatsHeartbeat  = 8
 
 	fieldEndpointMethod    = 1
 	fieldEndpointName      = 2
@@ -162,6 +164,13 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 			errs, good = errs+1, f.want(protowire.BytesType)
 		case fieldStatsExceptions:
 			excs, good = excs+1, f.want(protowire.BytesType)
+		case fieldStatsHeartbeat:
+			// protobuf merges a message field that comes twice
+			good = st.Heartbeat == nil && f.want(protowire.BytesType)
+			if good {
+				st.Heartbeat = &pb.Heartbeat{}
+				good = proto.Unmarshal(f.b, st.Heartbeat) == nil
+			}
 		default:
 			good = true // a field this master does not know: skipped, as protobuf does
 		}
@@ -176,6 +185,7 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 	rows := rowChecker{d: d, sorted: true}
 	groups := errorChecker{errs: d.Errors}
 	var exceptions []*pb.ExceptionGroup
+	var ep endpoint
 	d.Endpoints = slices.Grow(d.Endpoints, endpoints)
 	// Rows first: the error groups are checked against their failures.
 	for _, pass := range [2]protowire.Number{fieldStatsEndpoints, fieldStatsErrors} {
@@ -195,12 +205,11 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 			case f.num != pass:
 				continue
 			case pass == fieldStatsEndpoints:
-				method, name, n, fails, sum, size, hd, good := decodeEndpoint(f.b)
-				if !good {
+				if !ep.decode(f.b) {
 					return nil, nil, false
 				}
 				if rowsErr == nil {
-					rowsErr = rows.add(i, method, name, n, fails, sum, size, hd)
+					rowsErr = rows.add(i, names.get(ep.method), names.get(ep.name), ep.n, ep.fails, ep.sum, ep.size, ep.hd)
 				}
 			default:
 				method, name, text, count, good := decodeErrorGroup(f.b)
@@ -236,15 +245,25 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 	return st, rowsErr, true
 }
 
-// decodeEndpoint reads one Endpoint; ok is false when it is not in the
-// encoding an honest worker writes.
-func decodeEndpoint(b []byte) (method, name string, n, fails, sum, size int64, hd stats.HistogramData, ok bool) {
-	var mb, nb, hb []byte
+// endpoint is one Endpoint as read from the wire: its names still bytes,
+// its histogram left in the message.
+type endpoint struct {
+	method, name        []byte
+	n, fails, sum, size int64
+	hd                  stats.HistogramData
+}
+
+// decode reads one Endpoint into e; false when it is not in the encoding
+// an honest worker writes (or a name is not UTF-8, which protobuf
+// refuses).
+func (e *endpoint) decode(b []byte) bool {
+	*e = endpoint{}
+	var hb []byte
 	hist := false
 	for r := (fieldReader{b}); ; {
 		f, more, bad := r.next()
 		if bad {
-			return "", "", 0, 0, 0, 0, hd, false
+			return false
 		}
 		if !more {
 			break
@@ -252,33 +271,27 @@ func decodeEndpoint(b []byte) (method, name string, n, fails, sum, size int64, h
 		good := true
 		switch f.num {
 		case fieldEndpointMethod:
-			mb, good = f.b, f.want(protowire.BytesType)
+			e.method, good = f.b, f.want(protowire.BytesType)
 		case fieldEndpointName:
-			nb, good = f.b, f.want(protowire.BytesType)
+			e.name, good = f.b, f.want(protowire.BytesType)
 		case fieldEndpointRequests:
-			n, good = int64(f.v), f.want(protowire.VarintType)
+			e.n, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldEndpointFailures:
-			fails, good = int64(f.v), f.want(protowire.VarintType)
+			e.fails, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldEndpointSumUs:
-			sum, good = int64(f.v), f.want(protowire.VarintType)
+			e.sum, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldEndpointBytes:
-			size, good = int64(f.v), f.want(protowire.VarintType)
+			e.size, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldEndpointHistogram:
 			// protobuf merges a message field that comes twice
 			good = !hist && f.want(protowire.BytesType)
 			hist, hb = true, f.b
 		}
 		if !good {
-			return "", "", 0, 0, 0, 0, hd, false
+			return false
 		}
 	}
-	if !utf8.Valid(mb) || !utf8.Valid(nb) {
-		return "", "", 0, 0, 0, 0, hd, false
-	}
-	if hd, ok = decodeHistogram(hb); !ok {
-		return "", "", 0, 0, 0, 0, hd, false
-	}
-	return names.get(mb), names.get(nb), n, fails, sum, size, hd, true
+	return utf8.Valid(e.method) && utf8.Valid(e.name) && decodeHistogram(hb, &e.hd)
 }
 
 // decodeErrorGroup reads one ErrorGroup.
@@ -313,13 +326,13 @@ func decodeErrorGroup(b []byte) (method, name, text string, count int64, ok bool
 	return names.get(mb), names.get(nb), names.get(tb), count, true
 }
 
-// decodeHistogram reads one Histogram; its runs stay in b.
-func decodeHistogram(b []byte) (hd stats.HistogramData, ok bool) {
+// decodeHistogram reads one Histogram into hd (zero); its runs stay in b.
+func decodeHistogram(b []byte, hd *stats.HistogramData) bool {
 	var counts, sparse bool
 	for r := (fieldReader{b}); ; {
 		f, more, bad := r.next()
 		if bad {
-			return hd, false
+			return false
 		}
 		if !more {
 			break
@@ -348,10 +361,10 @@ func decodeHistogram(b []byte) (hd stats.HistogramData, ok bool) {
 			hd.Runs, good = f.b, f.want(protowire.BytesType)
 		}
 		if !good {
-			return hd, false
+			return false
 		}
 	}
-	return hd, true
+	return true
 }
 
 // packed decodes a packed repeated uint64 field.

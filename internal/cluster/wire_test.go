@@ -52,7 +52,8 @@ func agree(t *testing.T, b []byte) {
 		}
 		return
 	}
-	if fs.Seq != ss.Seq || fs.Users != ss.Users || fs.Final != ss.Final || fs.Dropped != ss.Dropped {
+	if fs.Seq != ss.Seq || fs.Users != ss.Users || fs.Final != ss.Final || fs.Dropped != ss.Dropped ||
+		!proto.Equal(fs.Heartbeat, ss.Heartbeat) {
 		t.Fatalf("scalars: DecodeWire %v, protobuf %v", fs, ss)
 	}
 	if frows != nil {
@@ -82,6 +83,9 @@ func FuzzDecodeWireAgrees(f *testing.F) {
 	withErrors.Exceptions = []*pb.ExceptionGroup{{Message: "oops", Traceback: "t", Count: 2}}
 	withErrors.Endpoints[0].Failures = 1
 	f.Add(mustMarshal(f, wrapStats(withErrors)))
+	withHeartbeat := DeltaToPBCompact(record(300, 3).delta, 4, 2, false)
+	withHeartbeat.Heartbeat = heartbeat(5).GetHeartbeat()
+	f.Add(mustMarshal(f, wrapStats(withHeartbeat)))
 	f.Fuzz(func(t *testing.T, b []byte) { agree(t, b) })
 }
 
@@ -95,21 +99,23 @@ func TestDecodeWireAgreesOnEncodings(t *testing.T) {
 	sparse := mustMarshalT(t, wrapStats(DeltaToPB(d, 7, 3, true)))
 	dense := validStats()
 	for name, b := range map[string][]byte{
-		"compact":                 compact,
-		"sparse":                  sparse,
-		"dense":                   mustMarshalT(t, wrapStats(dense)),
-		"unknown field in stats":  withField(t, DeltaToPBCompact(d, 1, 1, false), 99),
-		"stats twice":             append(cloneBytes(compact), compact...),
-		"unpacked counts":         mustMarshalT(t, wrapStats(unpacked(t, dense))),
-		"empty":                   {},
-		"empty stats":             {0x1a, 0x00},
-		"bad utf-8 in a name":     mustMarshalT(t, wrapStats(badName(t))),
-		"heartbeat":               mustMarshalT(t, heartbeat(4)),
-		"truncated":               compact[:len(compact)/2],
-		"refused rows":            mustMarshalT(t, wrapStats(&pb.Stats{Endpoints: []*pb.Endpoint{{Method: "GET", Name: "/", Requests: 2}}})),
-		"users negative":          mustMarshalT(t, wrapStats(&pb.Stats{Users: -1})),
-		"histogram field twice":   histogramTwice(t),
-		"stats after a heartbeat": append(mustMarshalT(t, heartbeat(1)), compact...),
+		"compact":                  compact,
+		"sparse":                   sparse,
+		"dense":                    mustMarshalT(t, wrapStats(dense)),
+		"unknown field in stats":   withField(t, DeltaToPBCompact(d, 1, 1, false), 99),
+		"stats twice":              append(cloneBytes(compact), compact...),
+		"unpacked counts":          mustMarshalT(t, wrapStats(unpacked(t, dense))),
+		"empty":                    {},
+		"empty stats":              {0x1a, 0x00},
+		"bad utf-8 in a name":      mustMarshalT(t, wrapStats(badName(t))),
+		"heartbeat":                mustMarshalT(t, heartbeat(4)),
+		"truncated":                compact[:len(compact)/2],
+		"refused rows":             mustMarshalT(t, wrapStats(&pb.Stats{Endpoints: []*pb.Endpoint{{Method: "GET", Name: "/", Requests: 2}}})),
+		"users negative":           mustMarshalT(t, wrapStats(&pb.Stats{Users: -1})),
+		"histogram field twice":    histogramTwice(t),
+		"stats after a heartbeat":  append(mustMarshalT(t, heartbeat(1)), compact...),
+		"heartbeat in stats":       mustMarshalT(t, wrapStats(withHeartbeat(DeltaToPBCompact(d, 2, 3, false)))),
+		"heartbeat in stats twice": heartbeatTwice(t, DeltaToPBCompact(d, 2, 3, false)),
 	} {
 		t.Run(name, func(t *testing.T) { agree(t, b) })
 	}
@@ -189,4 +195,17 @@ func histogramTwice(t *testing.T) []byte {
 		mustMarshalT(t, &pb.Histogram{Min: h.Min, Max: h.Max}))
 	m.Endpoints[0].ProtoReflect().SetUnknown(extra)
 	return mustMarshalT(t, wrapStats(m))
+}
+
+func withHeartbeat(m *pb.Stats) *pb.Stats {
+	m.Heartbeat = &pb.Heartbeat{State: "running", Users: 3, CpuPercent: 12.5, RssBytes: 1 << 20, TargetEpoch: 9}
+	return m
+}
+
+// heartbeatTwice is m with a heartbeat in two fields, which protobuf merges.
+func heartbeatTwice(t *testing.T, m *pb.Stats) []byte {
+	b := mustMarshalT(t, withHeartbeat(m))
+	b = protowire.AppendTag(b, fieldStatsHeartbeat, protowire.BytesType)
+	b = protowire.AppendBytes(b, mustMarshalT(t, &pb.Heartbeat{UsersDone: 4}))
+	return protowire.AppendBytes(protowire.AppendTag(nil, fieldWorkerStats, protowire.BytesType), b)
 }

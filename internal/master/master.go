@@ -214,8 +214,14 @@ func (m *Master) minorChangeLocked() {
 }
 
 // stepShare bounds the share of a core the dispatcher's steps may take
-// (one in stepShare) while a ramp is under way.
-const stepShare = 20
+// (one in stepShare) while a ramp is under way, and targetGap the rate of
+// the targets it sends (one per targetGap): every target costs a write,
+// a worker's read and its answer, and a fast ramp over ten thousand
+// workers must not send a target to each of them every millisecond.
+const (
+	stepShare = 20
+	targetGap = 50 * time.Microsecond
+)
 
 // Run dispatches users, sends heartbeats and watches the workers' until
 // ctx is done. Then it tells connected workers to quit.
@@ -228,8 +234,9 @@ func (m *Master) Run(ctx context.Context) error {
 	defer timer.Stop()
 	// The dispatcher steps when its users are due or something changed,
 	// but never so often that stepping takes more than 1/stepShare of a
-	// core: with thousands of workers a step costs milliseconds, and a
-	// fast ramp then starts its users in somewhat larger groups.
+	// core or targets go out faster than one per targetGap: with thousands
+	// of workers a fast ramp then starts its users in somewhat larger
+	// groups (10,000 workers: a step every half second at most).
 	var due time.Time
 	slot := 0
 	for {
@@ -238,8 +245,9 @@ func (m *Master) Run(ctx context.Context) error {
 			next = wait
 		} else {
 			began := time.Now()
-			next = m.dispatch()
-			due = began.Add(stepShare * time.Since(began))
+			var sent int
+			next, sent = m.dispatch()
+			due = began.Add(max(stepShare*time.Since(began), time.Duration(sent)*targetGap))
 		}
 		now := m.opts.Now()
 		for _, d := range []time.Duration{m.untilEnd(now), m.untilShape(now)} {

@@ -66,8 +66,9 @@ func splitOpen(o openModel, workers []string) map[string]openShare {
 }
 
 // dispatchOpenLocked sends each live worker its share of the open-model
-// test when it changed (or the worker must reset its statistics).
-func (m *Master) dispatchOpenLocked(live []string) {
+// test when it changed (or the worker must reset its statistics), and
+// returns how many it sent.
+func (m *Master) dispatchOpenLocked(live []string) (sent int) {
 	shares := splitOpen(m.open, live)
 	now := m.opts.Now()
 	ramp := max(m.open.rampEnd.Sub(now), 0)
@@ -83,7 +84,9 @@ func (m *Master) dispatchOpenLocked(live []string) {
 			ResetStats: w.reset, Host: m.host,
 		})
 		w.openSent, w.reset = &s, false
+		sent++
 	}
+	return sent
 }
 
 // resetTestLocked begins a new test: statistics, history and peak start

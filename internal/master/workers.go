@@ -33,6 +33,7 @@ func (m *Master) Attach(ctx context.Context, s cluster.MasterStream, hello *pb.H
 		WorkerIndex:         int32(w.index),
 		DataShares:          int32(max(m.opts.DataShares, 1)),
 		CompactHistograms:   true,
+		HeartbeatInStats:    true,
 	}}}
 	if m.opts.DataShares > 1 && w.index >= m.opts.DataShares {
 		m.opts.Logger.Warn("more workers than data shares: this worker shares split data rows with another",
@@ -167,6 +168,9 @@ func (m *Master) apply(w *workerConn, gen int, msg *pb.WorkerMessage, rows *stat
 	now := m.opts.Now()
 	switch x := msg.Msg.(type) {
 	case *pb.WorkerMessage_Stats:
+		if h := x.Stats.Heartbeat; h != nil { // one message a second instead of two
+			m.heartbeatFrom(w, gen, h, now)
+		}
 		// Checked and merged straight from the message: no histogram is
 		// rebuilt on the way (see docs/performance.md).
 		if rowsErr != nil {
@@ -306,17 +310,18 @@ func (m *Master) heartbeat(slot int) {
 func (m *Master) liveLocked() []string { return m.roster.liveIDs(m.workers) }
 
 // dispatch moves the workers' assignment one step and sends the targets
-// that changed. It returns when the next step is due (-1: none).
-func (m *Master) dispatch() time.Duration {
+// that changed. It returns when the next step is due (-1: none) and how
+// many targets it sent.
+func (m *Master) dispatch() (next time.Duration, sent int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	live := m.liveLocked()
 	if m.open.on {
-		m.dispatchOpenLocked(live)
+		sent = m.dispatchOpenLocked(live)
 		m.updateStateLocked()
-		return -1
+		return -1, sent
 	}
-	next := m.disp.step(m.opts.Now(), live)
+	next = m.disp.step(m.opts.Now(), live)
 	for _, id := range live {
 		w := m.workers[id]
 		a := m.disp.assigned[id]
@@ -330,9 +335,10 @@ func (m *Master) dispatch() time.Duration {
 		}
 		w.box.putTarget(&pb.Target{Epoch: m.epoch, Users: users, ResetStats: w.reset, Host: m.host})
 		w.sent, w.reset = slices.Clone(a), false
+		sent++
 	}
 	m.updateStateLocked()
-	return next
+	return next, sent
 }
 
 // quitWait bounds how long a master that shuts down waits for its

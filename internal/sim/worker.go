@@ -148,6 +148,7 @@ func (w *worker) session(ctx context.Context) error {
 	c := &conversation{w: w, s: s, rep: rep,
 		hb: ms(welcome.HeartbeatIntervalMs, time.Second), report: ms(welcome.ReportIntervalMs, time.Second),
 		missing: max(ms(welcome.MissingTimeoutMs, 3*time.Second), time.Second)}
+	c.combined = welcome.HeartbeatInStats && c.hb == c.report
 	err = c.run(ctx)
 	if errors.Is(err, errCut) {
 		return nil
@@ -224,6 +225,8 @@ type conversation struct {
 	rep        *encoded
 	hb, report time.Duration
 	missing    time.Duration
+	// combined: heartbeats ride in reports (Welcome.heartbeat_in_stats).
+	combined bool
 }
 
 func (c *conversation) run(ctx context.Context) error {
@@ -245,10 +248,11 @@ func (c *conversation) run(ctx context.Context) error {
 		}
 	}()
 	// Spread the first reports over an interval, so that workers started
-	// together do not all report in the same millisecond.
+	// together do not all report in the same millisecond; heartbeats and
+	// reports start together, as a real worker's tickers do.
 	now := time.Now()
-	hbAt := now.Add(c.hb)
-	reportAt := now.Add(time.Duration(rand.Int64N(int64(c.report))))
+	phase := time.Duration(rand.Int64N(int64(min(c.hb, c.report))))
+	hbAt, reportAt := now.Add(phase), now.Add(phase)
 	seen := now
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -268,7 +272,7 @@ func (c *conversation) run(ctx context.Context) error {
 			continue
 		}
 		next := hbAt
-		if delay == 0 && reportAt.Before(next) {
+		if delay == 0 && !c.combined && reportAt.Before(next) {
 			next = reportAt
 		}
 		timer.Reset(time.Until(next))
@@ -287,13 +291,12 @@ func (c *conversation) run(ctx context.Context) error {
 			if now.Sub(seen) > c.missing+c.w.f.lagWindow() {
 				return errors.New("sim: the master stopped sending heartbeats")
 			}
-			if delay > 0 && !now.Before(hbAt) {
-				// A late worker: everything it owes goes out together.
+			if (delay > 0 || c.combined) && !now.Before(hbAt) {
+				// The report and the heartbeat together: as one message to
+				// a master that reads heartbeats in reports; and a late
+				// worker sends everything it owes at once.
 				hbAt = now.Add(c.hb + delay)
-				if err := c.sendStats(); err != nil {
-					return err
-				}
-				if err := c.sendHeartbeat(); err != nil {
+				if err := c.sendReport(); err != nil {
 					return err
 				}
 				continue
@@ -406,12 +409,27 @@ func (c *conversation) goodbye(reason string) {
 	_ = c.s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Goodbye{Goodbye: &pb.Goodbye{Reason: reason}}})
 }
 
-func (c *conversation) sendStats() error {
+// sendReport sends the statistics and the heartbeat: in one message to a
+// master that reads heartbeats in reports, else one after the other.
+func (c *conversation) sendReport() error {
+	if c.combined {
+		return c.sendStatsWith(c.heartbeat())
+	}
+	if err := c.sendStats(); err != nil {
+		return err
+	}
+	return c.sendHeartbeat()
+}
+
+func (c *conversation) sendStats() error { return c.sendStatsWith(nil) }
+
+func (c *conversation) sendStatsWith(hb *pb.Heartbeat) error {
 	w := c.w
 	w.mu.Lock()
 	users, seq := w.users, w.seq
 	w.mu.Unlock()
 	msg := c.rep.message(w.n+int(seq), seq, int32(users), users > 0)
+	msg.Heartbeat = hb
 	if err := c.s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: msg}}); err != nil {
 		return err
 	}
@@ -425,9 +443,12 @@ func (c *conversation) sendStats() error {
 }
 
 func (c *conversation) sendHeartbeat() error {
+	return c.s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: c.heartbeat()}})
+}
+
+func (c *conversation) heartbeat() *pb.Heartbeat {
 	w := c.w
 	w.mu.Lock()
-	hb := &pb.Heartbeat{State: w.hbState, Users: int32(w.users), TargetEpoch: w.epoch}
-	w.mu.Unlock()
-	return c.s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: hb}})
+	defer w.mu.Unlock()
+	return &pb.Heartbeat{State: w.hbState, Users: int32(w.users), TargetEpoch: w.epoch}
 }

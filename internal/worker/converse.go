@@ -15,6 +15,7 @@ type intervals struct{ heartbeat, missing, report time.Duration }
 // setWelcome takes what the master's Welcome tells about the session.
 func (e *engine) setWelcome(w *pb.Welcome) {
 	e.compact = w.CompactHistograms
+	e.hbInStats = w.HeartbeatInStats
 	ms := func(v int64, def time.Duration) time.Duration {
 		if v <= 0 {
 			return def
@@ -49,8 +50,15 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 	}()
 	report := time.NewTicker(e.iv.report)
 	defer report.Stop()
-	hb := time.NewTicker(e.iv.heartbeat)
-	defer hb.Stop()
+	// To a master that reads heartbeats inside reports, a heartbeat due
+	// with every report rides with it: one message a second, not two.
+	combined := e.hbInStats && e.iv.report == e.iv.heartbeat
+	var hbC <-chan time.Time
+	if !combined {
+		hb := time.NewTicker(e.iv.heartbeat)
+		defer hb.Stop()
+		hbC = hb.C
+	}
 	sampler := newUsage()
 	lag := procstat.NewLag()
 	stopped := make(chan uint64, 1)
@@ -88,14 +96,20 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 				return err
 			}
 		case <-report.C:
+			if combined {
+				if silent(seen, e, lag) {
+					return errMasterSilent
+				}
+				if err := o.sendReport(s, e, sampler); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := o.sendStats(s, e, false); err != nil {
 				return err
 			}
-		case <-hb.C:
-			// A worker whose users keep every core busy reads the master
-			// late: its own lag is not the master's silence.
-			_, lag := lag.Worst(int(e.missing()/e.iv.heartbeat) + 1)
-			if time.Since(seen) > e.missing()+lag {
+		case <-hbC:
+			if silent(seen, e, lag) {
 				return errMasterSilent
 			}
 			if err := o.sendHeartbeat(s, e, sampler); err != nil {
@@ -103,6 +117,25 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 			}
 		}
 	}
+}
+
+// silent reports whether the master said nothing for longer than the
+// missing timeout. A worker whose users keep every core busy reads the
+// master late: its own scheduling lag is not the master's silence.
+func silent(seen time.Time, e *engine, lag *procstat.Lag) bool {
+	_, late := lag.Worst(int(e.missing()/e.iv.heartbeat) + 1)
+	return time.Since(seen) > e.missing()+late
+}
+
+// sendReport sends the statistics with the heartbeat inside.
+func (o *Options) sendReport(s cluster.WorkerStream, e *engine, sampler *usage) error {
+	msg := e.stats(false)
+	msg.Heartbeat = heartbeatOf(e, sampler)
+	if err := s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: msg}}); err != nil {
+		return err // pending stays for the next stream to the same master
+	}
+	e.delivered()
+	return nil
 }
 
 func (o *Options) sendStats(s cluster.WorkerStream, e *engine, final bool) error {
@@ -115,11 +148,15 @@ func (o *Options) sendStats(s cluster.WorkerStream, e *engine, final bool) error
 }
 
 func (o *Options) sendHeartbeat(s cluster.WorkerStream, e *engine, sampler *usage) error {
+	return s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: heartbeatOf(e, sampler)}})
+}
+
+func heartbeatOf(e *engine, sampler *usage) *pb.Heartbeat {
 	cpu, rss := sampler.get()
-	return s.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{
+	return &pb.Heartbeat{
 		State: e.heartbeatState(), Users: int32(e.runner.Users()), CpuPercent: cpu, RssBytes: rss, TargetEpoch: e.acked,
 		UsersDone: int32(e.runner.Finished()),
-	}}})
+	}
 }
 
 // leave stops the users gracefully (each finishes its task for the stop

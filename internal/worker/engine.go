@@ -34,6 +34,8 @@ type engine struct {
 	iv      intervals
 	// compact: the master reads histograms in their compact form.
 	compact bool
+	// hbInStats: the master reads heartbeats inside reports.
+	hbInStats bool
 }
 
 // newEngine loads the bundle and starts its runner.

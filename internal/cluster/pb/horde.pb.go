@@ -362,8 +362,12 @@ type Welcome struct {
 	// compact_histograms: this master reads Histogram.runs, so the worker
 	// may send it instead of counts or sparse.
 	CompactHistograms bool `protobuf:"varint,8,opt,name=compact_histograms,json=compactHistograms,proto3" json:"compact_histograms,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// heartbeat_in_stats: this master reads Stats.heartbeat, so a worker
+	// whose heartbeats and reports are due together sends one message a
+	// second instead of two (what a master with thousands of workers reads).
+	HeartbeatInStats bool `protobuf:"varint,9,opt,name=heartbeat_in_stats,json=heartbeatInStats,proto3" json:"heartbeat_in_stats,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
@@ -448,6 +452,13 @@ func (x *Welcome) GetDataShares() int32 {
 func (x *Welcome) GetCompactHistograms() bool {
 	if x != nil {
 		return x.CompactHistograms
+	}
+	return false
+}
+
+func (x *Welcome) GetHeartbeatInStats() bool {
+	if x != nil {
+		return x.HeartbeatInStats
 	}
 	return false
 }
@@ -804,14 +815,17 @@ func (x *Heartbeat) GetUsersDone() int32 {
 
 // Stats is a delta: everything recorded since the previous Stats.
 type Stats struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"` // per worker process, increases by 1
-	Endpoints     []*Endpoint            `protobuf:"bytes,2,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
-	Errors        []*ErrorGroup          `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
-	Exceptions    []*ExceptionGroup      `protobuf:"bytes,4,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
-	Users         int32                  `protobuf:"varint,5,opt,name=users,proto3" json:"users,omitempty"`
-	Final         bool                   `protobuf:"varint,6,opt,name=final,proto3" json:"final,omitempty"`     // the last delta before the worker leaves
-	Dropped       int64                  `protobuf:"varint,7,opt,name=dropped,proto3" json:"dropped,omitempty"` // open-model arrivals that found no free user
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Seq        uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"` // per worker process, increases by 1
+	Endpoints  []*Endpoint            `protobuf:"bytes,2,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	Errors     []*ErrorGroup          `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
+	Exceptions []*ExceptionGroup      `protobuf:"bytes,4,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
+	Users      int32                  `protobuf:"varint,5,opt,name=users,proto3" json:"users,omitempty"`
+	Final      bool                   `protobuf:"varint,6,opt,name=final,proto3" json:"final,omitempty"`     // the last delta before the worker leaves
+	Dropped    int64                  `protobuf:"varint,7,opt,name=dropped,proto3" json:"dropped,omitempty"` // open-model arrivals that found no free user
+	// heartbeat is the worker's heartbeat riding with the report, to a
+	// master whose Welcome sets heartbeat_in_stats.
+	Heartbeat     *Heartbeat `protobuf:"bytes,8,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -893,6 +907,13 @@ func (x *Stats) GetDropped() int64 {
 		return x.Dropped
 	}
 	return 0
+}
+
+func (x *Stats) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		return x.Heartbeat
+	}
+	return nil
 }
 
 type Endpoint struct {
@@ -1323,7 +1344,7 @@ const file_horde_proto_rawDesc = "" +
 	"\bhostname\x18\x03 \x01(\tR\bhostname\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12\x14\n" +
 	"\x05cores\x18\x05 \x01(\x05R\x05cores\x12\"\n" +
-	"\rmaster_run_id\x18\x06 \x01(\tR\vmasterRunId\"\xda\x02\n" +
+	"\rmaster_run_id\x18\x06 \x01(\tR\vmasterRunId\"\x88\x03\n" +
 	"\aWelcome\x12\"\n" +
 	"\rmaster_run_id\x18\x01 \x01(\tR\vmasterRunId\x12(\n" +
 	"\x06bundle\x18\x02 \x01(\v2\x10.horde.v1.BundleR\x06bundle\x122\n" +
@@ -1333,7 +1354,8 @@ const file_horde_proto_rawDesc = "" +
 	"\fworker_index\x18\x06 \x01(\x05R\vworkerIndex\x12\x1f\n" +
 	"\vdata_shares\x18\a \x01(\x05R\n" +
 	"dataShares\x12-\n" +
-	"\x12compact_histograms\x18\b \x01(\bR\x11compactHistograms\"\xcd\x03\n" +
+	"\x12compact_histograms\x18\b \x01(\bR\x11compactHistograms\x12,\n" +
+	"\x12heartbeat_in_stats\x18\t \x01(\bR\x10heartbeatInStats\"\xcd\x03\n" +
 	"\x06Bundle\x121\n" +
 	"\x05files\x18\x01 \x03(\v2\x1b.horde.v1.Bundle.FilesEntryR\x05files\x12\x12\n" +
 	"\x04main\x18\x02 \x01(\tR\x04main\x12\x10\n" +
@@ -1379,7 +1401,7 @@ const file_horde_proto_rawDesc = "" +
 	"\trss_bytes\x18\x04 \x01(\x04R\brssBytes\x12!\n" +
 	"\ftarget_epoch\x18\x05 \x01(\x04R\vtargetEpoch\x12\x1d\n" +
 	"\n" +
-	"users_done\x18\x06 \x01(\x05R\tusersDone\"\xf9\x01\n" +
+	"users_done\x18\x06 \x01(\x05R\tusersDone\"\xac\x02\n" +
 	"\x05Stats\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x120\n" +
 	"\tendpoints\x18\x02 \x03(\v2\x12.horde.v1.EndpointR\tendpoints\x12,\n" +
@@ -1389,7 +1411,8 @@ const file_horde_proto_rawDesc = "" +
 	"exceptions\x12\x14\n" +
 	"\x05users\x18\x05 \x01(\x05R\x05users\x12\x14\n" +
 	"\x05final\x18\x06 \x01(\bR\x05final\x12\x18\n" +
-	"\adropped\x18\a \x01(\x03R\adropped\"\xce\x01\n" +
+	"\adropped\x18\a \x01(\x03R\adropped\x121\n" +
+	"\theartbeat\x18\b \x01(\v2\x13.horde.v1.HeartbeatR\theartbeat\"\xce\x01\n" +
 	"\bEndpoint\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1468,14 +1491,15 @@ var file_horde_proto_depIdxs = []int32{
 	8,  // 11: horde.v1.Stats.endpoints:type_name -> horde.v1.Endpoint
 	10, // 12: horde.v1.Stats.errors:type_name -> horde.v1.ErrorGroup
 	11, // 13: horde.v1.Stats.exceptions:type_name -> horde.v1.ExceptionGroup
-	9,  // 14: horde.v1.Endpoint.histogram:type_name -> horde.v1.Histogram
-	0,  // 15: horde.v1.Master.Connect:input_type -> horde.v1.WorkerMessage
-	1,  // 16: horde.v1.Master.Connect:output_type -> horde.v1.MasterMessage
-	16, // [16:17] is the sub-list for method output_type
-	15, // [15:16] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	6,  // 14: horde.v1.Stats.heartbeat:type_name -> horde.v1.Heartbeat
+	9,  // 15: horde.v1.Endpoint.histogram:type_name -> horde.v1.Histogram
+	0,  // 16: horde.v1.Master.Connect:input_type -> horde.v1.WorkerMessage
+	1,  // 17: horde.v1.Master.Connect:output_type -> horde.v1.MasterMessage
+	17, // [17:18] is the sub-list for method output_type
+	16, // [16:17] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_horde_proto_init() }
