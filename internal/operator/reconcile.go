@@ -55,7 +55,14 @@ type Reconciler struct {
 	Now  func() time.Time
 
 	mu  sync.Mutex
-	web map[types.UID]string // the masters' --web-auth, read once from their Secrets
+	web map[types.NamespacedName]webAuth // the masters' --web-auth, read once from their Secrets
+}
+
+// webAuth is a test's master's password, for the test of that UID (a test
+// deleted and made again under its name gets its own).
+type webAuth struct {
+	uid  types.UID
+	auth string
 }
 
 // SetupWithManager registers the reconciler: it acts on HordeTests (their
@@ -93,11 +100,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// that has ended.
 	var ht v1.HordeTest
 	if err := r.Reader.Get(ctx, req.NamespacedName, &ht); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if ht.DeletionTimestamp != nil {
 		// Its objects go with it (owner references): nothing to do.
-		r.forget(ht.UID)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	orig := ht.DeepCopy()
@@ -115,7 +125,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if perr := r.patchStatus(ctx, orig, &ht); perr != nil {
 			return ctrl.Result{}, errors.Join(err, perr)
 		}
-		r.forget(ht.UID)
+		r.forget(req.NamespacedName)
 	}
 	return res, err
 }
@@ -328,28 +338,29 @@ func (r *Reconciler) ensureWorkers(ctx context.Context, ht *v1.HordeTest) error 
 
 // master returns the client of ht's master.
 func (r *Reconciler) master(ctx context.Context, ht *v1.HordeTest) (*masterClient, error) {
+	name := client.ObjectKeyFromObject(ht)
 	r.mu.Lock()
-	auth, ok := r.web[ht.UID]
+	w, ok := r.web[name]
 	r.mu.Unlock()
-	if !ok {
+	if !ok || w.uid != ht.UID {
 		var sec corev1.Secret
 		if err := r.Reader.Get(ctx, key(ht, authSecret(ht)), &sec); err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
 		}
-		auth = string(sec.Data["web"])
+		w = webAuth{uid: ht.UID, auth: string(sec.Data["web"])}
 		r.mu.Lock()
 		if r.web == nil {
-			r.web = map[types.UID]string{}
+			r.web = map[types.NamespacedName]webAuth{}
 		}
-		r.web[ht.UID] = auth
+		r.web[name] = w
 		r.mu.Unlock()
 	}
-	return &masterClient{http: r.HTTP, base: r.MasterURL(ht), auth: auth}, nil
+	return &masterClient{http: r.HTTP, base: r.MasterURL(ht), auth: w.auth}, nil
 }
 
-func (r *Reconciler) forget(uid types.UID) {
+func (r *Reconciler) forget(name types.NamespacedName) {
 	r.mu.Lock()
-	delete(r.web, uid)
+	delete(r.web, name)
 	r.mu.Unlock()
 }
 
