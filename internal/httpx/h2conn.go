@@ -96,8 +96,8 @@ type h2stream struct {
 // h2head is a response's status and the headers the client acts on.
 type h2head struct {
 	status     int
-	header     http.Header // all of them, when the request keeps them
-	length     int64       // -1: not given
+	raw        []byte // all of them as HTTP/1.1 header lines, when the request keeps them
+	length     int64  // -1: not given
 	gzip       bool
 	location   string
 	setCookies []string
@@ -749,6 +749,11 @@ func (cc *h2cc) onHeaders(f *http2.MetaHeadersFrame) {
 	if st == nil || st.err != nil {
 		return
 	}
+	if f.Truncated {
+		st.err = malformed("server response headers exceeded %d bytes", maxHeadBytes)
+		st.wake()
+		return
+	}
 	if !st.gotHead {
 		status, err := strconv.Atoi(f.PseudoValue("status"))
 		switch {
@@ -772,12 +777,12 @@ func (cc *h2cc) onHeaders(f *http2.MetaHeadersFrame) {
 // headers, and keeps them all when asked.
 func readH2Head(f *http2.MetaHeadersFrame, status int, keep bool) h2head {
 	h := h2head{status: status, length: -1}
-	if keep {
-		h.header = make(http.Header, len(f.Fields))
-	}
 	for _, hf := range f.Fields {
 		if hf.IsPseudo() {
 			continue
+		}
+		if keep { // parsed by Response.Headers when a script looks
+			h.raw = append(append(append(append(h.raw, hf.Name...), ": "...), hf.Value...), '\n')
 		}
 		switch hf.Name {
 		case "content-length":
@@ -790,10 +795,6 @@ func readH2Head(f *http2.MetaHeadersFrame, status int, keep bool) h2head {
 			h.location = hf.Value
 		case "set-cookie":
 			h.setCookies = append(h.setCookies, hf.Value)
-		}
-		if keep {
-			k := http.CanonicalHeaderKey(hf.Name)
-			h.header[k] = append(h.header[k], hf.Value)
 		}
 	}
 	return h

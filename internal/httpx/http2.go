@@ -445,13 +445,7 @@ func (x *exchange) roundTripH2(ctx context.Context, hc *h2conn, follow bool) (re
 	if !redirected {
 		r := x.resp
 		r.Status, r.Proto, r.URL = status, "HTTP/2.0", x.t.url
-		if head.header != nil {
-			if r.uncompressed { // as net/http: they describe the body before decoding
-				delete(head.header, "Content-Encoding")
-				delete(head.header, "Content-Length")
-			}
-			r.header = head.header
-		}
+		r.raw = head.raw
 		r.Elapsed = x.end.Sub(x.start)
 		r.Timings = x.tm
 	}

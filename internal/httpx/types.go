@@ -66,9 +66,9 @@ type Response struct {
 	Err       error
 	ErrKind   string
 
-	raw          []byte      // header lines as received (HTTP/1.1)
+	raw          []byte      // header lines as received ("name: value\n"; HTTP/2's fields written so)
 	uncompressed bool        // the body was gzip decoded
-	header       http.Header // parsed from raw on first use; set at once over HTTP/2
+	header       http.Header // parsed from raw on first use
 }
 
 // Headers returns the response's headers with canonical keys; empty when
