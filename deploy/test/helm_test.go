@@ -153,6 +153,30 @@ func helmCases(root string) []helmCase {
 				t.Errorf("with a web password, the ServiceMonitor must send it to /metrics")
 			}
 		}},
+		{"run store from a secret", []string{"--set", "store.existingSecret=horde-db", "--set", "store.keep=30d"}, []string{"horde-db"},
+			func(t *testing.T, r rendering) {
+				c := container(r.one(t, "master"))
+				e := envVar(c, "HORDE_STORE")
+				if e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+					t.Fatalf("the master has no HORDE_STORE from a Secret: %+v", e)
+				}
+				if ref := e.ValueFrom; ref.SecretKeyRef.Name != "horde-db" || ref.SecretKeyRef.Key != "url" {
+					t.Errorf("the master's HORDE_STORE = %+v, want it from Secret horde-db, key url", e)
+				}
+				if k := envVar(c, "HORDE_STORE_KEEP"); k == nil || k.Value != "30d" {
+					t.Errorf("HORDE_STORE_KEEP = %+v, want 30d", k)
+				}
+				if envVar(container(r.one(t, "worker")), "HORDE_STORE") != nil {
+					t.Errorf("workers get HORDE_STORE; only the master stores runs")
+				}
+			}},
+		{"run store url, headless", []string{"--set", "headless.enabled=true", "--set", "store.url=postgres://horde@db/horde"}, nil,
+			func(t *testing.T, r rendering) {
+				checkHeadless(t, r)
+				if e := envVar(container(r.one(t, "master")), "HORDE_STORE"); e == nil || e.Value != "postgres://horde@db/horde" {
+					t.Errorf("the master's HORDE_STORE = %+v, want store.url", e)
+				}
+			}},
 		{"three workers", []string{"--set", "worker.replicas=3"}, nil, func(t *testing.T, r rendering) {
 			checkDeployments(t, r, 3)
 		}},
@@ -185,6 +209,8 @@ func TestHelmRefuses(t *testing.T) {
 		{"misspelt value", []string{"--set", "worker.replica=3"}, "replica"},
 		{"unknown setting name", []string{"--set", "settings.USERS=3"}, "USERS"},
 		{"public UI without a password", []string{"--set", "ui.service.type=LoadBalancer"}, "webAuth.existingSecret"},
+		{"two run stores", []string{"--set", "store.url=postgres://db/horde", "--set", "store.existingSecret=horde-db"}, "not both"},
+		{"misspelt store value", []string{"--set", "store.URL=postgres://db/horde"}, "URL"},
 		{"bad run time", []string{"--set", "headless.enabled=true", "--set", "headless.runTime=ten minutes"}, "runTime"},
 	}
 	for _, tc := range tests {

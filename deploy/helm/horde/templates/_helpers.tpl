@@ -82,6 +82,23 @@ securityContext:
       name: {{ .Values.webAuth.existingSecret }}
       key: {{ .Values.webAuth.existingSecretKey }}
 {{- end }}
+{{- if and .Values.store.url .Values.store.existingSecret }}
+{{- fail "store: give store.url or store.existingSecret, not both" }}
+{{- end }}
+{{- if .Values.store.existingSecret }}
+- name: HORDE_STORE
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.store.existingSecret }}
+      key: {{ .Values.store.existingSecretKey }}
+{{- else if .Values.store.url }}
+- name: HORDE_STORE
+  value: {{ .Values.store.url | quote }}
+{{- end }}
+{{- with .Values.store.keep }}
+- name: HORDE_STORE_KEEP
+  value: {{ . | toString | quote }}
+{{- end }}
 - name: TARGET_HOST
   value: {{ .Values.targetHost | quote }}
 {{- range $k, $v := .Values.settings }}
