@@ -128,10 +128,10 @@ func (hc *h2conn) release() {
 }
 
 // h2netConn is the connection under an HTTP/2 client connection. It keeps
-// the first read error, which x/net reports to requests that come later
-// only as a connection that could not be established, and over
-// cleartext it recognises a server that answered the HTTP/2 preface in
-// HTTP/1.x. Only the connection's read loop reads.
+// the first read error, which a request that comes later sees only as a
+// connection no longer usable, and over cleartext it recognises a server
+// that answered the HTTP/2 preface in HTTP/1.x. Only the connection's
+// read loop reads.
 type h2netConn struct {
 	net.Conn
 	h2c  bool
