@@ -106,7 +106,7 @@ func TestHTTP2CountsEqualNginx(t *testing.T) {
 		}
 		nginx = "/usr/sbin/nginx"
 	}
-	host, ca, logPath := startNginxH2(t, nginx)
+	host, ca, logPath := startNginxH2(t, nginx, "")
 	out := filepath.Join(t.TempDir(), "s.json")
 	r := horde(t, nil, "run", repoFile("examples", "seed.star"), "-H", host, "--http2", "--ca-file", ca,
 		"-u", "10", "-r", "20", "-t", "5s", "--stop-timeout", "10s", "--headless", "--json", out)
@@ -114,7 +114,7 @@ func TestHTTP2CountsEqualNginx(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	s := readSummary(t, out)
-	served, protos := readNginxH2Log(t, logPath)
+	served, protos, _ := readNginxH2Log(t, logPath)
 	got := s.endpointCounts()
 	var total int64
 	for _, k := range []string{"POST /login", "GET /", "GET /profile"} {
@@ -131,11 +131,42 @@ func TestHTTP2CountsEqualNginx(t *testing.T) {
 	}
 }
 
+// nginx ends an HTTP/2 connection after keepalive_requests requests with
+// GOAWAY: horde's users open new ones, and no request is lost or failed.
+func TestHTTP2ConnectionsRenewedByNginx(t *testing.T) {
+	t.Parallel()
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, err2 := os.Stat("/usr/sbin/nginx"); err2 != nil {
+			t.Skip("nginx is not installed (apt-get install nginx; .ci/run installs it)")
+		}
+		nginx = "/usr/sbin/nginx"
+	}
+	host, ca, logPath := startNginxH2(t, nginx, "keepalive_requests 20;")
+	out := filepath.Join(t.TempDir(), "s.json")
+	r := horde(t, nil, "run", host+"/profile", "--http2=strict", "--ca-file", ca,
+		"-u", "4", "-r", "100", "-t", "2s", "--headless", "--json", out)
+	if r.code != exitcode.OK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := readSummary(t, out)
+	served, protos, conns := readNginxH2Log(t, logPath)
+	if got := s.endpointCounts()["GET /profile"]; got != served["GET /profile"] || got < 100 || s.Totals.Failures != 0 {
+		t.Errorf("horde counted %d (%d failed), nginx served %d; want equal, ≥ 100, none failed", got, s.Totals.Failures, served["GET /profile"])
+	}
+	if protos["HTTP/2.0"] != served["GET /profile"] {
+		t.Errorf("protocols %v", protos)
+	}
+	if want := served["GET /profile"] / 20; conns < want {
+		t.Errorf("%d connections for %d requests, want ≥ %d: nginx closes each after 20", conns, served["GET /profile"], want)
+	}
+}
+
 // startNginxH2 starts nginx with HTTPS and HTTP/2 on a free port, with a
-// self-signed certificate; it returns the base URL, the certificate's
-// file (for --ca-file) and the access log, whose lines are
-// "METHOD URI STATUS PROTOCOL".
-func startNginxH2(t *testing.T, bin string) (host, caFile, logPath string) {
+// self-signed certificate and directive in its http block; it
+// returns the base URL, the certificate's file (for --ca-file) and the
+// access log, whose lines are "METHOD URI STATUS PROTOCOL CONNECTION".
+func startNginxH2(t *testing.T, bin, directive string) (host, caFile, logPath string) {
 	t.Helper()
 	dir := t.TempDir()
 	certPEM, keyPEM, err := target.SelfSignedCert("127.0.0.1")
@@ -165,7 +196,8 @@ pid %[2]s/nginx.pid;
 error_log %[2]s/error.log;
 events { worker_connections 1024; }
 http {
-  log_format counts '$request_method $uri $status $server_protocol';
+  log_format counts '$request_method $uri $status $server_protocol $connection';
+  %[6]s
   access_log %[2]s/access.log counts;
   client_body_temp_path %[2]s/body;
   proxy_temp_path %[2]s/proxy;
@@ -181,7 +213,7 @@ http {
     location = /profile { default_type application/json; return 200 '{"username":"ellen_key"}'; }
   }
 }
-`, user, dir, port, caFile, keyFile)
+`, user, dir, port, caFile, keyFile, directive)
 		confPath := filepath.Join(dir, "nginx.conf")
 		if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
@@ -212,9 +244,9 @@ http {
 	return "", "", ""
 }
 
-// readNginxH2Log counts startNginxH2's access log per "METHOD URI" and per
-// protocol, without the start-up polls.
-func readNginxH2Log(t *testing.T, path string) (counts, protos map[string]int64) {
+// readNginxH2Log counts startNginxH2's access log per "METHOD URI", per
+// protocol and the connections, without the start-up polls.
+func readNginxH2Log(t *testing.T, path string) (counts, protos map[string]int64, conns int64) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -222,15 +254,17 @@ func readNginxH2Log(t *testing.T, path string) (counts, protos map[string]int64)
 	}
 	defer f.Close()
 	counts, protos = map[string]int64{}, map[string]int64{}
+	seen := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) == 4 && fields[1] != "/_ready" {
+		if len(fields) == 5 && fields[1] != "/_ready" {
 			counts[fields[0]+" "+fields[1]]++
 			protos[fields[3]]++
+			seen[fields[4]] = true
 		}
 	}
-	return counts, protos
+	return counts, protos, int64(len(seen))
 }
 
 // latency is an endpoint's latency statistic (key "p50", "max"...), or
