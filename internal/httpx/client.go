@@ -51,9 +51,11 @@ type call struct {
 	slack    time.Duration // how much later than deadline the connection's may be
 	abortAt  time.Time     // set when ctx ended: the end of the drain
 	pc       *pconn        // the connection it is on, if any
-	// stop, set for an HTTP/2 request, aborts it at the time given (the
-	// end of the drain); it has no connection deadline to move.
-	stop func(at time.Time)
+	// h2cancel, set for an HTTP/2 request, ends its context: it has no
+	// connection deadline to move, so the end of its drain is a timer
+	// (h2timer) that calls it.
+	h2cancel context.CancelFunc
+	h2timer  *time.Timer
 	// stopWatch ends the watch of a context other than the user's.
 	stopWatch func() bool
 }
@@ -250,8 +252,8 @@ func (c *Client) stopCalls(ctx context.Context) {
 	for _, cl := range c.calls {
 		if cl.ctx == ctx {
 			cl.abortAt = at
-			if cl.stop != nil {
-				cl.stop(at)
+			if cl.h2cancel != nil && cl.h2timer == nil {
+				cl.h2timer = time.AfterFunc(time.Until(at), cl.h2cancel)
 			}
 			if cl.pc != nil {
 				_ = cl.pc.setDeadline(cl.deadlineLocked(), 0)

@@ -187,10 +187,13 @@ func (cc *h2cc) closeWhenIdle() {
 
 func (cc *h2cc) close() { _ = cc.nc.Close() }
 
-// request is what roundTrip sends.
+// h2request is what roundTrip sends: the caller's header (checked, and
+// sent without the fields HTTP/2 forbids), then the jar's cookie (after
+// the caller's own Cookie), a User-Agent and an Authorization when set.
 type h2request struct {
 	method, scheme, authority, path string
 	header                          http.Header
+	cookie, userAgent, auth         string
 	body                            []byte
 	gzip                            bool // ask for gzip
 	keepHeader                      bool
@@ -287,11 +290,27 @@ func (cc *h2cc) writeHeaders(st *h2stream, r *h2request) error {
 	enc(":scheme", r.scheme)
 	enc(":authority", r.authority)
 	enc(":path", r.path)
+	cookie := r.cookie
 	for k, vs := range r.header {
+		if h2Skipped(k) {
+			continue
+		}
 		lk := lowerHeader(k)
-		for _, v := range vs {
+		for i, v := range vs {
+			if cookie != "" && i == len(vs)-1 && lk == "cookie" {
+				v, cookie = v+"; "+cookie, "" // one Cookie: the script's, then the jar's
+			}
 			enc(lk, v)
 		}
+	}
+	if r.userAgent != "" {
+		enc("user-agent", r.userAgent)
+	}
+	if cookie != "" {
+		enc("cookie", cookie)
+	}
+	if r.auth != "" {
+		enc("authorization", r.auth)
 	}
 	if r.gzip {
 		enc("accept-encoding", "gzip")

@@ -195,10 +195,11 @@ func (c *h2netConn) readErr() error {
 // exchange runs under one context that ends at the request's deadline,
 // or at the end of the drain once the caller's context ended.
 func (x *exchange) runH2(mode HTTP2Mode) *Response {
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(x.ctx), x.cl.deadline)
+	// Not under x.ctx: a request in flight outlives it for the drain.
+	ctx, cancel := context.WithDeadline(context.Background(), x.cl.deadline)
 	defer cancel()
-	disarm := x.c.armH2(x.cl, cancel)
-	defer disarm()
+	x.c.armH2(x.cl, cancel)
+	defer x.c.disarmH2(x.cl)
 	maxRedirects := x.c.f.opts.MaxRedirects
 	for hop := 0; ; hop++ {
 		if hop > 0 && x.ctx.Err() != nil {
@@ -222,30 +223,24 @@ func (x *exchange) runH2(mode HTTP2Mode) *Response {
 }
 
 // armH2 lets the end of cl's context abort an HTTP/2 request at the end
-// of its drain, by cancelling the request's context: it has no
-// connection of its own whose deadline could do it. It returns the
-// disarm, to call when the request has ended.
-func (c *Client) armH2(cl *call, cancel context.CancelFunc) (disarm func()) {
-	var t *time.Timer // guarded by c.mu, as stop runs under it
-	stop := func(at time.Time) {
-		if t == nil {
-			t = time.AfterFunc(time.Until(at), cancel)
-		}
-	}
+// of its drain, by cancelling the request's context (see call.h2cancel).
+func (c *Client) armH2(cl *call, cancel context.CancelFunc) {
 	c.mu.Lock()
-	cl.stop = stop
+	cl.h2cancel = cancel
 	if !cl.abortAt.IsZero() { // the context ended before: stopCalls has run
-		stop(cl.abortAt)
+		cl.h2timer = time.AfterFunc(time.Until(cl.abortAt), cancel)
 	}
 	c.mu.Unlock()
-	return func() {
-		c.mu.Lock()
-		cl.stop = nil
-		if t != nil {
-			t.Stop()
-		}
-		c.mu.Unlock()
+}
+
+// disarmH2 undoes armH2 once the request has ended.
+func (c *Client) disarmH2(cl *call) {
+	c.mu.Lock()
+	if cl.h2timer != nil {
+		cl.h2timer.Stop()
 	}
+	cl.h2cancel, cl.h2timer = nil, nil
+	c.mu.Unlock()
 }
 
 // hopH2 does one request of the exchange and reads its response. A
@@ -518,7 +513,8 @@ func h2Unsent(err error) bool {
 }
 
 // h2Request builds what x's request sends, and the bytes it stands for
-// (see Response.BytesSent).
+// (see Response.BytesSent): the header fields are checked as over
+// HTTP/1.1, so that a script cannot send what it could not send there.
 func (x *exchange) h2Request() (*h2request, int64, error) {
 	host := x.t.host
 	if v := x.hdr["Host"]; len(v) > 0 && v[0] != "" {
@@ -527,33 +523,10 @@ func (x *exchange) h2Request() (*h2request, int64, error) {
 			return nil, 0, err
 		}
 	}
-	o := &x.c.f.opts
-	h, size, err := h2Header(x.hdr, o, x.c.cookieHeader(x.t), x.t.auth)
-	if err != nil {
-		return nil, 0, err
-	}
-	r := &h2request{method: x.method, scheme: x.t.u.Scheme, authority: host, path: x.t.uri, header: h, body: x.body,
-		gzip: wantsGzip(x.method, x.hdr), keepHeader: !x.req.DiscardBody}
-	if r.gzip {
-		size += int64(len("Accept-Encoding: gzip\r\n"))
-	}
-	size += int64(len(x.method)+len(x.t.uri)+len(" HTTP/1.1\r\nHost: \r\n\r\n")+len(host)) + int64(len(x.body))
-	return r, size, nil
-}
-
-// h2Header is the header of an HTTP/2 request: the caller's fields,
-// checked as for HTTP/1.1, without those HTTP/2 forbids or takes from the
-// request itself, then the ones horde adds. size is their length as
-// HTTP/1.1 header lines.
-func h2Header(h http.Header, o *Options, cookie, auth string) (_ http.Header, size int64, _ error) {
-	out := make(http.Header, len(h)+2)
-	add := func(k string, vs []string) {
-		out[k] = vs
-		for _, v := range vs {
-			size += int64(len(k) + len(v) + 4)
-		}
-	}
-	for k, vs := range h {
+	r := &h2request{method: x.method, scheme: x.t.u.Scheme, authority: host, path: x.t.uri, header: x.hdr,
+		cookie: x.c.cookieHeader(x.t), body: x.body, gzip: wantsGzip(x.method, x.hdr), keepHeader: !x.req.DiscardBody}
+	var size int64
+	for k, vs := range x.hdr {
 		if !httpguts.ValidHeaderFieldName(k) {
 			return nil, 0, malformed("invalid header field name %q", k)
 		}
@@ -564,23 +537,25 @@ func h2Header(h http.Header, o *Options, cookie, auth string) (_ http.Header, si
 			if !httpguts.ValidHeaderFieldValue(v) {
 				return nil, 0, malformed("invalid header field value for %q", k)
 			}
+			size += int64(len(k) + len(v) + 4)
 		}
-		if cookie != "" && strings.EqualFold(k, "Cookie") && len(vs) > 0 {
-			vs = append(vs[:len(vs)-1:len(vs)-1], vs[len(vs)-1]+"; "+cookie) // the script's, then the jar's
-			cookie = ""
-		}
-		add(k, vs)
 	}
-	if _, ok := h["User-Agent"]; !ok {
-		add("User-Agent", []string{o.UserAgent})
+	if _, ok := x.hdr["User-Agent"]; !ok {
+		r.userAgent = x.c.f.opts.UserAgent
+		size += int64(len("User-Agent: \r\n") + len(r.userAgent))
 	}
-	if cookie != "" {
-		add("Cookie", []string{cookie})
+	if r.cookie != "" {
+		size += int64(len("Cookie: \r\n") + len(r.cookie))
 	}
-	if _, ok := h["Authorization"]; auth != "" && !ok {
-		add("Authorization", []string{auth})
+	if _, ok := x.hdr["Authorization"]; x.t.auth != "" && !ok {
+		r.auth = x.t.auth
+		size += int64(len("Authorization: \r\n") + len(r.auth))
 	}
-	return out, size, nil
+	if r.gzip {
+		size += int64(len("Accept-Encoding: gzip\r\n"))
+	}
+	size += int64(len(x.method)+len(x.t.uri)+len(" HTTP/1.1\r\nHost: \r\n\r\n")+len(host)) + int64(len(x.body))
+	return r, size, nil
 }
 
 // h2Skipped: fields HTTP/2 forbids (connection-specific, RFC 9113
