@@ -54,6 +54,27 @@ func (r *runsFlags) open(ctx context.Context, cmd *cobra.Command, env Env) (*run
 	return st, nil
 }
 
+// command is a runs subcommand: run gets the store, opened from the
+// shared flags and closed after it.
+func (r *runsFlags) command(env Env, use, short string, args cobra.PositionalArgs,
+	run func(ctx context.Context, st *runstore.Store, args []string) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  usageArgs(args),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := r.open(cmd.Context(), cmd, env)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return run(cmd.Context(), st, args)
+		},
+	}
+	r.register(cmd)
+	return cmd
+}
+
 func newRunsCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runs",
@@ -72,11 +93,8 @@ func newRunsListCmd(env Env) *cobra.Command {
 	var labels, status []string
 	var asc bool
 	var limit int
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List stored runs, newest first",
-		Args:  usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	cmd := rf.command(env, "list", "List stored runs, newest first", cobra.NoArgs,
+		func(ctx context.Context, st *runstore.Store, _ []string) error {
 			f := runstore.Filter{Script: script, Ascending: asc, Limit: limit, Labels: map[string]string{}}
 			for _, l := range labels {
 				k, v, err := runstore.ParseLabel(l)
@@ -86,11 +104,11 @@ func newRunsListCmd(env Env) *cobra.Command {
 				f.Labels[k] = v
 			}
 			for _, s := range status {
-				st := runstore.Status(strings.ToLower(s))
-				if !st.Valid() {
+				v := runstore.Status(strings.ToLower(s))
+				if !v.Valid() {
 					return exitcode.Newf(exitcode.BadInput, "--status %q: want running, passed, failed or aborted", s)
 				}
-				f.Status = append(f.Status, st)
+				f.Status = append(f.Status, v)
 			}
 			if sort != "" {
 				k, err := runstore.ParseSortKey(sort)
@@ -99,12 +117,7 @@ func newRunsListCmd(env Env) *cobra.Command {
 				}
 				f.Sort = k
 			}
-			st, err := rf.open(cmd.Context(), cmd, env)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			runs, err := st.List(cmd.Context(), f)
+			runs, err := st.List(ctx, f)
 			if err != nil {
 				return exitcode.With(exitcode.CannotRun, err)
 			}
@@ -116,9 +129,7 @@ func newRunsListCmd(env Env) *cobra.Command {
 				return writeJSON(env.Stdout, out)
 			}
 			return report.WriteRuns(env.Stdout, runs)
-		},
-	}
-	rf.register(cmd)
+		})
 	fs := cmd.Flags()
 	fs.StringVar(&script, "script", "", "only the runs of this script")
 	fs.StringArrayVar(&labels, "label", nil, "only the runs with this key=value label (repeatable)")
@@ -131,17 +142,9 @@ func newRunsListCmd(env Env) *cobra.Command {
 
 func newRunsShowCmd(env Env) *cobra.Command {
 	rf := &runsFlags{}
-	cmd := &cobra.Command{
-		Use:   "show RUN",
-		Short: "Show a stored run: its facts, its table and thresholds, as at its end",
-		Args:  usageArgs(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := rf.open(cmd.Context(), cmd, env)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			rec, err := getRun(cmd.Context(), st, args[0])
+	return rf.command(env, "show RUN", "Show a stored run: its facts, its table and thresholds, as at its end", cobra.ExactArgs(1),
+		func(ctx context.Context, st *runstore.Store, args []string) error {
+			rec, err := getRun(ctx, st, args[0])
 			if err != nil {
 				return err
 			}
@@ -161,55 +164,33 @@ func newRunsShowCmd(env Env) *cobra.Command {
 			}
 			fmt.Fprintln(env.Stdout)
 			return report.WriteSummaryTable(env.Stdout, sum)
-		},
-	}
-	rf.register(cmd)
-	return cmd
+		})
 }
 
 func newRunsDeleteCmd(env Env) *cobra.Command {
 	rf := &runsFlags{}
-	cmd := &cobra.Command{
-		Use:   "delete RUN...",
-		Short: "Delete stored runs (a running one is refused)",
-		Args:  usageArgs(cobra.MinimumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := rf.open(cmd.Context(), cmd, env)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+	return rf.command(env, "delete RUN...", "Delete stored runs (a running one is refused)", cobra.MinimumNArgs(1),
+		func(ctx context.Context, st *runstore.Store, args []string) error {
 			for _, ref := range args {
-				run, err := st.Resolve(cmd.Context(), ref, "")
+				run, err := st.Resolve(ctx, ref, "")
 				if err != nil {
 					return exitcode.With(exitcode.BadInput, err)
 				}
-				if err := st.Delete(cmd.Context(), run.ID); err != nil {
+				if err := st.Delete(ctx, run.ID); err != nil {
 					return exitcode.With(exitcode.BadInput, fmt.Errorf("run %s: %w", run.ID, err))
 				}
 				fmt.Fprintf(env.Stdout, "deleted %s\n", run.ID)
 			}
 			return nil
-		},
-	}
-	rf.register(cmd)
-	return cmd
+		})
 }
 
 func newRunsExportCmd(env Env) *cobra.Command {
 	rf := &runsFlags{}
 	var out string
-	cmd := &cobra.Command{
-		Use:   "export RUN",
-		Short: "Write a stored run whole — facts, summary, history, histograms — as JSON",
-		Args:  usageArgs(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := rf.open(cmd.Context(), cmd, env)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			rec, err := getRun(cmd.Context(), st, args[0])
+	cmd := rf.command(env, "export RUN", "Write a stored run whole — facts, summary, history, histograms — as JSON", cobra.ExactArgs(1),
+		func(ctx context.Context, st *runstore.Store, args []string) error {
+			rec, err := getRun(ctx, st, args[0])
 			if err != nil {
 				return err
 			}
@@ -223,9 +204,7 @@ func newRunsExportCmd(env Env) *cobra.Command {
 				w = f
 			}
 			return writeJSON(w, exported(rec))
-		},
-	}
-	rf.register(cmd)
+		})
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
 	return cmd
 }
@@ -271,20 +250,13 @@ func writeJSON(w io.Writer, v any) error {
 
 func newRunsCompareCmd(env Env) *cobra.Command {
 	rf := &runsFlags{}
-	cmd := &cobra.Command{
-		Use:   "compare BASE OTHER",
-		Short: "Compare two stored runs: every row's percentiles, rate and failures, with the change and its direction",
-		Args:  usageArgs(cobra.ExactArgs(2)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := rf.open(cmd.Context(), cmd, env)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+	return rf.command(env, "compare BASE OTHER",
+		"Compare two stored runs: every row's percentiles, rate and failures, with the change and its direction", cobra.ExactArgs(2),
+		func(ctx context.Context, st *runstore.Store, args []string) error {
 			var sums [2]report.Summary
 			var ids [2]string
 			for i, ref := range args {
-				rec, err := getRun(cmd.Context(), st, ref)
+				rec, err := getRun(ctx, st, ref)
 				if err != nil {
 					return err
 				}
@@ -306,8 +278,5 @@ func newRunsCompareCmd(env Env) *cobra.Command {
 			}
 			fmt.Fprintf(env.Stdout, "base:  %s\nother: %s\n", ids[0], ids[1])
 			return report.WriteComparison(env.Stdout, c)
-		},
-	}
-	rf.register(cmd)
-	return cmd
+		})
 }
