@@ -2,7 +2,6 @@ package cli
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"text/tabwriter"
@@ -87,9 +86,7 @@ func newKubeStatusCmd(env Env, kf *kubeFlags) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(ht.Status)
+				return writeJSON(env.Stdout, ht.Status)
 			}
 			w := env.Stdout
 			fmt.Fprintf(w, "hordetest/%s in namespace %s\n%s\n", ht.Name, ht.Namespace, kubeLine(ht))
