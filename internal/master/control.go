@@ -168,7 +168,7 @@ func (m *Master) Status() Status {
 	for _, w := range m.roster.sorted(m.workers) {
 		ws := WorkerStatus{
 			ID: w.id, Index: w.index, State: w.state, Users: w.users, Target: m.disp.total(w.id),
-			CPUPercent: w.cpu, RSSBytes: w.rss, CPUWarning: w.cpuBusy, LastSeen: w.lastSeen, RPS: w.rps,
+			CPUPercent: w.cpu, RSSBytes: w.rss, CPUWarning: w.cpuBusy, LastSeen: time.Unix(0, w.heard.Load()), RPS: w.rps,
 		}
 		if w.hello != nil {
 			ws.Hostname = w.hello.Hostname

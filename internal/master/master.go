@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/horde-load/horde/internal/cluster/pb"
@@ -98,15 +99,20 @@ type Master struct {
 
 // workerConn is the master's record of one worker.
 type workerConn struct {
-	id        string
-	index     int
-	hello     *pb.Hello
-	box       *outbox // what to send it; nil while disconnected
-	cancel    context.CancelFunc
-	gen       int
-	state     string
-	missing   bool
-	lastSeen  time.Time
+	id      string
+	index   int
+	hello   *pb.Hello
+	box     *outbox // what to send it; nil while disconnected
+	cancel  context.CancelFunc
+	gen     int
+	state   string
+	missing bool
+	// heard is when (Unix ns, the master's clock) the worker's last
+	// message arrived: stamped as it is received, before it waits to be
+	// decoded, so that a master busy merging reports does not take its
+	// own backlog for the workers' silence.
+	heard     atomic.Int64
+	told      time.Time // when the master's heartbeat was last sent to it
 	users     int
 	done      int // users that ended after their iterations
 	cpu       float64

@@ -15,7 +15,7 @@ import (
 //	GET  /status[?workers=1]             the Summary (with every worker's state)
 //	POST /kill?count=N|percent=P[&hang=1] cut (or hang) live workers
 //	POST /revive[?count=N|percent=P]     bring dead and hung workers back (default all)
-//	POST /delay?count=N|percent=P&by=D   send everything D late (by=0: punctual again)
+//	POST /delay[?count=N|percent=P]&by=D send everything D late (by=0: punctual again; default all)
 //	POST /drop?count=N|percent=P         cut connections that reconnect at once
 //
 // Every POST answers {"ids": [...]}, the workers it changed. A percent
@@ -27,7 +27,7 @@ func (f *Fleet) Handler() http.Handler {
 	})
 	act := func(do func(n int, r *http.Request) ([]string, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			n, err := f.count(r, r.URL.Path == "/revive")
+			n, err := f.count(r, r.URL.Path == "/revive" || r.URL.Path == "/delay")
 			if err == nil {
 				var ids []string
 				if ids, err = do(n, r); err == nil {

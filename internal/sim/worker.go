@@ -288,7 +288,7 @@ func (c *conversation) run(ctx context.Context) error {
 				return err
 			}
 		case now := <-timer.C:
-			if now.Sub(seen) > c.missing+c.w.f.lagWindow() {
+			if now.Sub(seen) > 2*c.missing+c.w.f.lagWindow() { // as a real worker
 				return errors.New("sim: the master stopped sending heartbeats")
 			}
 			if (delay > 0 || c.combined) && !now.Before(hbAt) {

@@ -119,12 +119,15 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 	}
 }
 
-// silent reports whether the master said nothing for longer than the
-// missing timeout. A worker whose users keep every core busy reads the
-// master late: its own scheduling lag is not the master's silence.
+// silent reports whether the master said nothing for longer than twice
+// the missing timeout (it sends its heartbeat every half of it at least).
+// A master that dies breaks the stream at once; this catches one that
+// hangs, without taking a busy master's late heartbeat for its end. A
+// worker whose users keep every core busy reads the master late: its own
+// scheduling lag is not the master's silence either.
 func silent(seen time.Time, e *engine, lag *procstat.Lag) bool {
-	_, late := lag.Worst(int(e.missing()/e.iv.heartbeat) + 1)
-	return time.Since(seen) > e.missing()+late
+	_, late := lag.Worst(int(2*e.missing()/e.iv.heartbeat) + 1)
+	return time.Since(seen) > 2*e.missing()+late
 }
 
 // sendReport sends the statistics with the heartbeat inside.
