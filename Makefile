@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/horde-load/horde/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 DEMO_PORT ?= 8089
 
-.PHONY: all help build test lint vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins kube-e2e kube-cluster-up kube-cluster-down bench-compare bench-go bench-smoke
+.PHONY: all help build test lint vet race fuzz fuzz-long bench demo clean ui ui-test image deploy-test kube-bins kube-e2e kube-cluster-up kube-cluster-down bench-compare bench-go bench-smoke bench-scale
 
 all: build
 
@@ -102,6 +102,16 @@ bench: build
 	bench/run.sh $(BENCH_ARGS)
 	bench/idle.sh $(IDLE_ARGS)
 	bench/protocols.sh $(PROTO_ARGS)
+
+SCALE_ARGS ?=
+
+## bench-scale: one master holding 1,000, 5,000 and 10,000 simulated workers (horde sim-workers, real
+## connections on 127.0.0.1) × 100 endpoints reporting every second: the master's CPU and memory, how
+## long a new target takes to reach every worker and the users to move after 10 % hang or die, the
+## exactness of the split, the API's and the live stream's latency (bench/scale $(SCALE_ARGS), e.g.
+## SCALE_ARGS='-workers 1000 -steady 10s'). About 12 min; figures in docs/performance.md.
+bench-scale: build
+	$(GO) run ./bench/scale -horde bin/horde $(SCALE_ARGS)
 
 ## bench-compare: alias of bench.
 bench-compare: bench

@@ -142,8 +142,7 @@ func NewServer(o ServerOptions) (*Server, error) {
 		grpc.MaxSendMsgSize(o.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(maxStreamsPerConn),
 		grpc.ReadBufferSize(connReadBuffer),
-		grpc.WriteBufferSize(connWriteBuffer),
-		grpc.SharedWriteBuffer(true),
+		grpc.WriteBufferSize(connWriteBuffer), // taken from a pool while writing (gRPC's default)
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(streamWindow),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
