@@ -5,14 +5,16 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"syscall"
 	"time"
 )
 
 // pconn is one keep-alive connection of a client.
 type pconn struct {
-	key    string   // target.key it serves
-	nc     net.Conn // what requests go over: TCP, or TLS on it
-	tcp    net.Conn // the TCP connection under nc
+	key    string          // target.key it serves
+	nc     net.Conn        // what requests go over: TCP, or TLS on it
+	tcp    net.Conn        // the TCP connection under nc
+	rc     syscall.RawConn // nc's raw access for sendWait when nc is plain TCP (HTTP/1.1)
 	https  bool
 	reused bool // it has carried a request before
 	idleAt time.Time
@@ -70,6 +72,9 @@ func (c *Client) dial(ctx context.Context, t *target, key string, insecure, h2 b
 	}
 	pc := &pconn{key: key, nc: nc, tcp: nc, https: t.https}
 	if !t.https {
+		if !h2 {
+			pc.rc = rawConnOf(nc)
+		}
 		return pc, nil
 	}
 	start = time.Now()

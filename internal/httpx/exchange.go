@@ -40,6 +40,7 @@ type wire struct {
 	scratch []byte
 	h       head
 	fr      bodyReader
+	sw      sendWait
 }
 
 const (
@@ -55,6 +56,7 @@ var wirePool = sync.Pool{New: func() any {
 func (w *wire) release() {
 	w.br.Reset(nil)
 	w.fr = bodyReader{}
+	w.sw.reset()
 	if cap(w.wbuf) > maxPooledBuf {
 		w.wbuf = nil
 	}
@@ -156,12 +158,8 @@ func (x *exchange) roundTrip(w *wire, pc *pconn, follow bool) (retry, redirected
 		c.put(x.cl, pc, time.Now())
 		return false, false, err
 	}
-	n, err := x.write(w, pc)
+	n, err := x.send(w, pc)
 	x.resp.BytesSent += n
-	if err == nil {
-		w.br.Reset(pc.nc)
-		_, err = w.br.Peek(1)
-	}
 	if err != nil {
 		pc.close()
 		if pc.reused && connGone(err) {
@@ -199,6 +197,26 @@ func (x *exchange) roundTrip(w *wire, pc *pconn, follow bool) (retry, redirected
 		c.storeCookies(x.t, w.h.setCookies)
 	}
 	return false, redirected, nil
+}
+
+// send writes the request (its head is in w.wbuf) and waits for the
+// first bytes of the response in w.br. On plain TCP a request small
+// enough for one write is sent by sendWait, which waits for the response
+// before it reads.
+func (x *exchange) send(w *wire, pc *pconn) (int64, error) {
+	if pc.rc != nil && len(x.body) <= inlineBodyMax {
+		w.wbuf = append(w.wbuf, x.body...)
+		w.sw.start(pc, w.wbuf)
+		w.br.Reset(&w.sw)
+		_, err := w.br.Peek(1)
+		return int64(w.sw.sent), err
+	}
+	n, err := x.write(w, pc)
+	if err == nil {
+		w.br.Reset(pc.nc)
+		_, err = w.br.Peek(1)
+	}
+	return n, err
 }
 
 // write sends the head in w.wbuf and the body: in one write when it is
