@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -136,10 +135,15 @@ func (r *fieldReader) next() (f field, more, bad bool) {
 func (f field) want(t protowire.Type) bool { return f.typ == t }
 
 // decodeStatsWire decodes a Stats message into d; ok is false when it is
-// not in the encoding an honest worker writes.
+// not in the encoding an honest worker writes. It walks the message once,
+// and again only for error groups and exceptions when it has some.
 func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error, ok bool) {
 	st = &pb.Stats{}
 	var endpoints, errs, excs int
+	rows := rowChecker{d: d, sorted: true}
+	var ep endpoint
+	// Every row is read, even after one is refused: a message protobuf
+	// would not unmarshal must not pass as merely refused.
 	for r := (fieldReader{b}); ; {
 		f, more, bad := r.next()
 		if bad {
@@ -148,7 +152,7 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 		if !more {
 			break
 		}
-		var good bool
+		good := true
 		switch f.num {
 		case fieldStatsSeq:
 			st.Seq, good = f.v, f.want(protowire.VarintType)
@@ -159,7 +163,10 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 		case fieldStatsDropped:
 			st.Dropped, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldStatsEndpoints:
-			endpoints, good = endpoints+1, f.want(protowire.BytesType)
+			if good = f.want(protowire.BytesType) && ep.decode(f.b); good && rowsErr == nil {
+				rowsErr = rows.add(endpoints, names.get(ep.method), names.get(ep.name), ep.n, ep.fails, ep.sum, ep.size, ep.hd)
+			}
+			endpoints++
 		case fieldStatsErrors:
 			errs, good = errs+1, f.want(protowire.BytesType)
 		case fieldStatsExceptions:
@@ -171,78 +178,69 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 				st.Heartbeat = &pb.Heartbeat{}
 				good = proto.Unmarshal(f.b, st.Heartbeat) == nil
 			}
-		default:
-			good = true // a field this master does not know: skipped, as protobuf does
 		}
+		// a field this master does not know is skipped, as protobuf does
 		if !good {
 			return nil, nil, false
 		}
 	}
-	// Every row is read, even after one is refused: a message protobuf
-	// would not unmarshal must not pass as merely refused.
-	rowsErr = checkSizes(st.Users, st.Dropped, endpoints, errs, excs)
+	if err := checkSizes(st.Users, st.Dropped, endpoints, errs, excs); err != nil {
+		rowsErr = err // what DecodeStats says first
+	}
 	d.Dropped = st.Dropped
-	rows := rowChecker{d: d, sorted: true}
-	groups := errorChecker{errs: d.Errors}
-	var exceptions []*pb.ExceptionGroup
-	var ep endpoint
-	d.Endpoints = slices.Grow(d.Endpoints, endpoints)
-	// Rows first: the error groups are checked against their failures.
-	for _, pass := range [2]protowire.Number{fieldStatsEndpoints, fieldStatsErrors} {
-		i := 0
-		if pass == fieldStatsErrors {
-			if rowsErr == nil {
-				rowsErr = rows.finish()
-			}
-			groups.failures, groups.left = rows.failures, rows.failures
-		}
+	if rowsErr == nil {
+		rowsErr = rows.finish()
+	}
+	if errs > 0 && !decodeErrorGroups(b, &rowsErr, errorChecker{errs: d.Errors, failures: rows.failures, left: rows.failures}) {
+		return nil, nil, false
+	}
+	if excs > 0 {
+		var exceptions []*pb.ExceptionGroup
 		for r := (fieldReader{b}); ; {
-			f, more, _ := r.next() // the first pass found b well formed
+			f, more, _ := r.next() // the first walk found b well formed
 			if !more {
 				break
 			}
-			switch {
-			case f.num != pass:
-				continue
-			case pass == fieldStatsEndpoints:
-				if !ep.decode(f.b) {
+			if f.num == fieldStatsExceptions {
+				g := &pb.ExceptionGroup{}
+				if proto.Unmarshal(f.b, g) != nil {
 					return nil, nil, false
 				}
-				if rowsErr == nil {
-					rowsErr = rows.add(i, names.get(ep.method), names.get(ep.name), ep.n, ep.fails, ep.sum, ep.size, ep.hd)
-				}
-			default:
-				method, name, text, count, good := decodeErrorGroup(f.b)
-				if !good {
-					return nil, nil, false
-				}
-				if rowsErr == nil {
-					rowsErr = groups.add(i, method, name, text, count)
-				}
+				exceptions = append(exceptions, g)
 			}
-			i++
 		}
-	}
-	for r := (fieldReader{b}); ; {
-		f, more, _ := r.next()
-		if !more {
-			break
+		if rowsErr == nil {
+			rowsErr = exceptionsFromPB(d.Exceptions, exceptions)
 		}
-		if f.num == fieldStatsExceptions {
-			g := &pb.ExceptionGroup{}
-			if proto.Unmarshal(f.b, g) != nil {
-				return nil, nil, false
-			}
-			exceptions = append(exceptions, g)
-		}
-	}
-	if rowsErr == nil {
-		rowsErr = exceptionsFromPB(d.Exceptions, exceptions)
 	}
 	if rowsErr != nil {
 		d.Reset()
 	}
 	return st, rowsErr, true
+}
+
+// decodeErrorGroups reads the error groups of Stats message b, checking
+// them with c unless *rowsErr is set already (then it is set to the first
+// refusal); false when one is not in an honest worker's encoding.
+func decodeErrorGroups(b []byte, rowsErr *error, c errorChecker) bool {
+	i := 0
+	for r := (fieldReader{b}); ; {
+		f, more, _ := r.next() // the first walk found b well formed
+		if !more {
+			return true
+		}
+		if f.num != fieldStatsErrors {
+			continue
+		}
+		method, name, text, count, good := decodeErrorGroup(f.b)
+		if !good {
+			return false
+		}
+		if *rowsErr == nil {
+			*rowsErr = c.add(i, method, name, text, count)
+		}
+		i++
+	}
 }
 
 // endpoint is one Endpoint as read from the wire: its names still bytes,
