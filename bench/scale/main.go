@@ -23,7 +23,7 @@ import (
 )
 
 type config struct {
-	horde          string
+	horde, sim     string
 	workers        []int
 	sims           int
 	endpoints      int
@@ -57,8 +57,9 @@ func main() {
 	var c config
 	var counts string
 	flag.StringVar(&c.horde, "horde", "bin/horde", "the horde binary to measure")
+	flag.StringVar(&c.sim, "sim", "", "the horde binary whose sim-workers simulate the workers (default: -horde)")
 	flag.StringVar(&counts, "workers", "1000,5000,10000", "worker counts to measure, comma-separated")
-	flag.IntVar(&c.sims, "sims", 0, "simulator processes per count (0: one per 9,000 workers)")
+	flag.IntVar(&c.sims, "sims", 0, "simulator processes per count (0: one per 18,000 workers: each holds a file per worker)")
 	flag.IntVar(&c.endpoints, "endpoints", 100, "endpoints each worker reports")
 	flag.Float64Var(&c.rate, "rate", 10, "requests per second each worker reports per endpoint")
 	flag.IntVar(&c.usersPerWorker, "users", 10, "users per worker in the test")
@@ -67,6 +68,9 @@ func main() {
 	flag.DurationVar(&c.timeout, "timeout", 3*time.Minute, "give up on a step after this long")
 	flag.StringVar(&c.logs, "logs", "", "keep the processes' output in this directory")
 	flag.Parse()
+	if c.sim == "" {
+		c.sim = c.horde
+	}
 	for _, s := range strings.Split(counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
@@ -150,14 +154,14 @@ func (r *run) startSims() error {
 	}
 	k := r.c.sims
 	if k <= 0 {
-		k = (r.n + 8999) / 9000
+		k = (r.n + 17999) / 18000
 	}
 	for i := range k {
 		n := r.n / k
 		if i < r.n%k {
 			n++
 		}
-		p, err := startProc(fmt.Sprintf("sim%d", i), r.c.horde, nil, "sim-workers", "--master", addr,
+		p, err := startProc(fmt.Sprintf("sim%d", i), r.c.sim, nil, "sim-workers", "--master", addr,
 			"--auth-token", token, "-n", strconv.Itoa(n), "--id-prefix", fmt.Sprintf("s%d", i),
 			"--endpoints", strconv.Itoa(r.c.endpoints), "--rate", strconv.FormatFloat(r.c.rate, 'g', -1, 64))
 		if err != nil {
