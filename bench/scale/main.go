@@ -89,14 +89,13 @@ func main() {
 		r, err := measure(ctx, c, n)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "scale: %d workers: %v\n", n, err)
-			failed = true
-			if ctx.Err() != nil {
-				break
-			}
-			continue
+			r.failed, failed = err.Error(), true
 		}
 		results = append(results, r)
 		r.print(os.Stdout)
+		if ctx.Err() != nil {
+			break
+		}
 	}
 	printTable(os.Stdout, results)
 	if failed {

@@ -30,8 +30,11 @@ type result struct {
 	sseEnded                  error
 	missingLogged, slowLogged int
 	reported                  int64
+	failed                    string // the step that did not complete, if one did not
 }
 
+// measure runs the benchmark for n workers. On error, res holds what was
+// measured before the step that failed, and the master's log counts.
 func measure(ctx context.Context, c config, n int) (res result, err error) {
 	dir, err := os.MkdirTemp("", "horde-scale-")
 	if err != nil {
@@ -39,6 +42,12 @@ func measure(ctx context.Context, c config, n int) (res result, err error) {
 	}
 	r := &run{c: c, n: n, dir: dir}
 	defer r.close()
+	defer func() {
+		if r.master != nil {
+			res.missingLogged = r.master.count("worker missing")
+			res.slowLogged = r.master.count("too slow to follow")
+		}
+	}()
 	res.n = n
 	fmt.Fprintf(os.Stderr, "scale: %d workers: starting the master\n", n)
 	if err := r.startMaster(); err != nil {
@@ -138,8 +147,6 @@ func measure(ctx context.Context, c config, n int) (res result, err error) {
 	if s, err := r.fleet.summary(false); err == nil {
 		res.reported = s.RequestsReported
 	}
-	res.missingLogged = r.master.count("worker missing")
-	res.slowLogged = r.master.count("too slow to follow")
 	return res, nil
 }
 
@@ -240,8 +247,11 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func (r result) print(w io.Writer) {
 	fmt.Fprintf(w, "### %d workers (%d simulator processes)\n\n", r.n, r.sims)
+	if r.failed != "" {
+		fmt.Fprintf(w, "- **did not complete**: %s (figures not measured are 0)\n", r.failed)
+	}
 	fmt.Fprintf(w, "- connected in %v; master RSS %.0f MiB empty, %.0f MiB with the workers idle (%.1f KiB per worker), %.2f cores idle\n",
-		r.connect.Round(time.Millisecond), mib(r.rssEmpty), mib(r.rssIdle), float64(r.rssIdle-r.rssEmpty)/1024/float64(r.n), r.idleCores)
+		r.connect.Round(time.Millisecond), mib(r.rssEmpty), mib(r.rssIdle), float64(max(r.rssIdle, r.rssEmpty)-r.rssEmpty)/1024/float64(r.n), r.idleCores)
 	fmt.Fprintf(w, "- steady state: master %.2f cores, RSS %.0f MiB (peak %.0f MiB), %d threads; simulators %.2f cores; %d requests reported in all\n",
 		r.cores, mib(r.rss), mib(r.hwm), r.threads, r.simCores, r.reported)
 	fmt.Fprintf(w, "- new target applied on every worker in %v; edited in %v (exact split: every worker within one user, per class)\n",
@@ -262,6 +272,10 @@ func printTable(w io.Writer, rs []result) {
 	fmt.Fprintln(w, "| workers | master CPU (cores) | master RSS | new target applied | 10% hang → moved | 10% killed → moved | /api/v1/stats max | /stats/requests max | /api/v1/workers max | SSE longest gap |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
+		if r.failed != "" {
+			fmt.Fprintf(w, "| %d | did not complete: %.80s | | | | | | | | |\n", r.n, r.failed)
+			continue
+		}
 		fmt.Fprintf(w, "| %d | %.2f | %.0f MiB | %v | %v | %v | %.0f ms | %.0f ms | %.0f ms | %v |\n", r.n, r.cores, mib(r.rss),
 			r.start.Round(10*time.Millisecond), r.hang.Round(10*time.Millisecond), r.kill.Round(10*time.Millisecond),
 			r.routes["/api/v1/stats"][1], r.routes["/stats/requests"][1], r.routes["/api/v1/workers"][1], r.sseWorst.Round(10*time.Millisecond))
