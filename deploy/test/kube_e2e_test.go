@@ -39,6 +39,7 @@ func TestKubeE2E(t *testing.T) {
 	}
 	e := newE2E(t, kubeconfig)
 	defer e.printFigures()
+	t.Cleanup(e.cleanUpAfterFailure)
 	e.walkthrough()
 	e.headless()
 	e.helm()
@@ -388,6 +389,38 @@ func (e *e2e) nothingLeft(when string) {
 		}
 		return nil
 	})
+}
+
+// cleanUpAfterFailure deletes, when the test failed half-way through the
+// page, what its steps left in the cluster (the page's own clean-up steps
+// did not run), so that the next test on the same cluster starts from an
+// empty namespace instead of failing on this one's leftovers.
+func (e *e2e) cleanUpAfterFailure() {
+	if !e.t.Failed() {
+		return
+	}
+	e.stopForwards()
+	// t.Context() has ended by now: each command gets its own two minutes.
+	run := func(name string, args ...string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir, cmd.Env = e.work, e.env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			e.t.Logf("clean-up after the failure: %s %s: %v: %s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	run("helm", "uninstall", "horde", "--ignore-not-found", "--wait")
+	for _, args := range [][]string{
+		{"delete", "hpa,jobs,deployments,services,configmaps,secrets,pvc", "-l", "app.kubernetes.io/name=horde", "--ignore-not-found"},
+		{"delete", "pods,jobs,pvc", "--all", "--ignore-not-found"},
+		{"delete", "secrets,configmaps", "--field-selector", "metadata.name!=kube-root-ca.crt", "--ignore-not-found"},
+		{"delete", "pv", "--all", "--ignore-not-found"},
+	} {
+		run("kubectl", args...)
+	}
+	_ = os.RemoveAll("/srv/horde-reports")
+	e.t.Log("clean-up after the failure: done (the page's own clean-up steps did not run)")
 }
 
 func indent(s string) string {
