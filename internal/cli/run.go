@@ -15,6 +15,7 @@ import (
 	"github.com/horde-load/horde/internal/exitcode"
 	"github.com/horde-load/horde/internal/headless"
 	"github.com/horde-load/horde/internal/master"
+	"github.com/horde-load/horde/internal/memtune"
 	"github.com/horde-load/horde/internal/stats"
 	"github.com/horde-load/horde/internal/worker"
 )
@@ -65,6 +66,7 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 	if err := checkOpenFiles((f.users+max(processes, 1)-1)/max(processes, 1), processes, openFilesLimit()); err != nil {
 		return err
 	}
+	memtune.Tune(ctx, env.Getenv)
 	m, err := master.New(master.Options{Scenario: lt.sc, Bundle: lt.bundle.PB(), Host: f.host, Logger: log,
 		DataShares: max(processes, 1), Standalone: true, ResetStatsAfterRamp: f.resetStats,
 		Aggregate: stats.AggregateOptions{EndpointHistory: f.csvFull}})
@@ -98,6 +100,10 @@ func runStandalone(ctx context.Context, env Env, f *testFlags, wf *webFlags, lt 
 		wait = func() { <-done }
 	}
 	defer func() { stopWorkers(); wait() }()
+	// Start-up is over: what it alone touched of the binary leaves the
+	// resident set (the in-process worker trims again once its script
+	// has loaded).
+	_, _ = memtune.Trim()
 	if !f.headless {
 		ws, err := serveWeb(mctx, m, wf, f.parsed, webRuns(store), log)
 		if err != nil {

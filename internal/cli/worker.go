@@ -10,6 +10,7 @@ import (
 
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/exitcode"
+	"github.com/horde-load/horde/internal/memtune"
 	"github.com/horde-load/horde/internal/timespan"
 	"github.com/horde-load/horde/internal/worker"
 )
@@ -57,6 +58,7 @@ func newWorkerCmd(env Env) *cobra.Command {
 			o.ID, o.Hostname, o.Version = id, hostname(), Version
 			o.Env, o.Stdout, o.Logger = env.Getenv, env.Stdout, log.With("worker", id)
 			log.Info("worker starting", "id", id, "master", masterAddr)
+			memtune.Tune(cmd.Context(), env.Getenv)
 			if err := worker.Run(cmd.Context(), o); err != nil {
 				if permanentClusterError(err) {
 					return exitcode.With(exitcode.BadInput, errors.New(cluster.Explain(err)))

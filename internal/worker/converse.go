@@ -96,6 +96,7 @@ func (o *Options) converse(ctx context.Context, s cluster.WorkerStream, e *engin
 				return err
 			}
 		case <-report.C:
+			e.settle(time.Now())
 			if combined {
 				if silent(seen, e, lag) {
 					return errMasterSilent

@@ -11,6 +11,7 @@ import (
 	"github.com/horde-load/horde/internal/cluster"
 	"github.com/horde-load/horde/internal/cluster/pb"
 	"github.com/horde-load/horde/internal/httpx"
+	"github.com/horde-load/horde/internal/memtune"
 	"github.com/horde-load/horde/internal/runner"
 	"github.com/horde-load/horde/internal/script"
 	"github.com/horde-load/horde/internal/stats"
@@ -36,6 +37,32 @@ type engine struct {
 	compact bool
 	// hbInStats: the master reads heartbeats inside reports.
 	hbInStats bool
+
+	// settle's state: the user count seen last, since when, and whether
+	// the binary's pages were trimmed since.
+	users      int
+	usersSince time.Time
+	trimmed    bool
+}
+
+// settleAfter is how long the user count must stay the same before the
+// pages of the binary that the ramp touched once are dropped.
+const settleAfter = 5 * time.Second
+
+// settle drops from the resident set the pages of the binary that
+// start-up and a ramp touched and the users no longer do (memtune.Trim),
+// once the user count has stayed the same for settleAfter, and again
+// after each change of it. Called every report interval.
+func (e *engine) settle(now time.Time) {
+	n := e.runner.Users()
+	if n != e.users || e.usersSince.IsZero() {
+		e.users, e.usersSince, e.trimmed = n, now, false
+		return
+	}
+	if !e.trimmed && now.Sub(e.usersSince) >= settleAfter {
+		_, _ = memtune.Trim()
+		e.trimmed = true
+	}
 }
 
 // newEngine loads the bundle and starts its runner.
@@ -68,6 +95,9 @@ func newEngine(runID string, p *pb.Bundle, share script.Share, o *Options) (*eng
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan struct{})
 	go func() { defer close(e.done); _ = e.runner.Run(ctx) }()
+	// The worker is set up: the pages of the binary that only start-up
+	// and the script's load touched leave its resident set.
+	_, _ = memtune.Trim()
 	return e, nil
 }
 
