@@ -72,6 +72,7 @@ type Runner struct {
 
 	mu      sync.Mutex
 	byClass [][]*user // running users of each class, oldest first
+	live    *user     // every user not yet ended, linked by user.prev and next
 	// Plan mode (classMode false): ramp from ramp.from toward target at rate.
 	// Class mode: want holds the users per class.
 	classMode bool
@@ -427,7 +428,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Unlock()
 	for _, u := range users {
 		select {
-		case <-u.done:
+		case <-u.wait():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -438,15 +439,45 @@ func (r *Runner) Stop(ctx context.Context) error {
 func (r *Runner) stopAll() {
 	r.stopArrivals()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.stopped = true
-	for i, us := range r.byClass {
-		for _, u := range us {
-			u.softStop()
-			u.hardStop()
-		}
+	for i := range r.byClass {
 		r.byClass[i] = nil
 	}
+	var live []*user
+	for u := r.live; u != nil; u = u.next {
+		live = append(live, u)
+	}
+	r.mu.Unlock()
+	// Every user still alive, including those already stopping (their
+	// stop timeout running) or leaving the open model's pool: a user's
+	// contexts are not children of the runner's, so this is their end.
+	for _, u := range live {
+		u.hardStop()
+	}
+}
+
+// addLiveLocked adds u to the live users, which stopAll stops.
+func (r *Runner) addLiveLocked(u *user) {
+	u.next = r.live
+	if r.live != nil {
+		r.live.prev = u
+	}
+	r.live = u
+}
+
+// removeLive takes u, which has ended, out of the live users.
+func (r *Runner) removeLive(u *user) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if u.prev != nil {
+		u.prev.next = u.next
+	} else {
+		r.live = u.next
+	}
+	if u.next != nil {
+		u.next.prev = u.prev
+	}
+	u.prev, u.next = nil, nil
 }
 
 func (r *Runner) stopLastLocked(class int) {
@@ -466,7 +497,7 @@ func (r *Runner) stopUser(u *user) {
 	}
 	t := time.AfterFunc(r.opts.StopTimeout, u.hardStop)
 	go func() {
-		<-u.done
+		<-u.wait()
 		t.Stop()
 	}()
 }

@@ -133,7 +133,7 @@ func (u *user) waitFor(ctx context.Context, w scenario.Wait, taskDur time.Durati
 	if !ok {
 		return w.Next(taskDur, u.vu.Rand)
 	}
-	d, err := uw.NextFor(ctx, u.vu, taskDur)
+	d, err := uw.NextFor(ctx, &u.vu, taskDur)
 	if err != nil {
 		if ctx.Err() == nil {
 			u.record(err)
@@ -182,7 +182,7 @@ func nextState(edges []scenario.Transition, intn func(int) int) int {
 // invoke runs fn and records a script error (traceback included); it
 // returns what the user does next.
 func (u *user) invoke(ctx context.Context, fn scenario.Func) outcome {
-	err := fn(ctx, u.vu)
+	err := fn(ctx, &u.vu)
 	var intr scenario.Interrupt
 	switch {
 	case err == nil:

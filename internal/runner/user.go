@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,15 +13,23 @@ import (
 
 // user is one running virtual user: a goroutine with two contexts. soft is
 // done when the user should stop after its current task (and interrupts
-// waits); hard is done when its requests must be cancelled.
+// waits); hard is done when its requests must be cancelled. Both are part
+// of the user, as is its VU: a user is a few allocations, not a dozen.
 type user struct {
-	class    *classPlan
-	vu       *scenario.VU
-	softStop context.CancelFunc
-	hardStop context.CancelFunc
-	done     chan struct{}
-	exited   atomic.Bool
-	jobs     chan arrival // open model: the arrivals handed to it; nil in the closed model
+	r     *Runner
+	class *classPlan
+	vu    scenario.VU
+	rnd   rand.PCG
+	soft  userCtx
+	hard  userCtx
+	jobs  chan arrival // open model: the arrivals handed to it; nil in the closed model
+	life  func(u *user, soft, hard context.Context) (parked bool)
+
+	exitMu sync.Mutex
+	done   chan struct{} // made by wait, closed at the exit
+	exited atomic.Bool
+
+	prev, next *user // the runner's live users (Runner.live)
 
 	// A user waiting a long time between tasks parks: its goroutine ends
 	// and a timer (or its stop) starts a new one, so that a mostly idle
@@ -29,8 +38,6 @@ type user struct {
 	started bool            // on_start has run
 	parked  atomic.Bool     // no goroutine: waiting for wake or the stop
 	wake    *time.Timer     // ends the wait; made at the first park
-	unwatch func() bool     // stops watching soft for a parked user
-	resume  func()          // continues the user's life on the calling goroutine
 
 	onStopGrace time.Duration // how long on_stop may run
 	iterations  int64         // the user ends after this many tasks (0: never)
@@ -67,38 +74,73 @@ func (r *Runner) startLocked(ctx context.Context, ci int, jobs chan arrival, lif
 		// failed requests rather than a crash.
 		_ = client.SetBaseURL(host)
 	}
-	vu := &scenario.VU{
+	u := &user{r: r, class: cp, jobs: jobs, life: life, base: ctx,
+		onStopGrace: r.opts.OnStopGrace, iterations: r.opts.Iterations}
+	u.soft.base, u.hard.base = ctx, ctx
+	u.rnd.Seed(r.opts.Seed, uint64(id))
+	u.vu = scenario.VU{
 		ID:    id,
 		Class: cp.UserClass,
 		Host:  host,
 		HTTP:  client,
 		Rec:   r.opts.Recorder(id),
-		Rand:  rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
+		Rand:  rand.New(&u.rnd),
+		Soft:  &u.soft,
 	}
-	hard, hardStop := context.WithCancel(ctx)
-	soft, softStop := context.WithCancel(hard)
-	vu.Soft = soft
-	u := &user{class: cp, vu: vu, softStop: softStop, hardStop: hardStop, done: make(chan struct{}), jobs: jobs, base: ctx,
-		onStopGrace: r.opts.OnStopGrace, iterations: r.opts.Iterations}
 	r.byClass[ci] = append(r.byClass[ci], u)
+	r.addLiveLocked(u)
 	r.wg.Add(1)
-	u.resume = func() {
-		if parked := life(u, soft, hard); parked {
-			return // a new goroutine goes on when the wait ends
-		}
-		if u.unwatch != nil {
-			u.unwatch()
-		}
-		client.Close()
-		hardStop()
-		if u.ranAll {
-			r.finished.Add(1)
-		}
-		u.exited.Store(true)
-		close(u.done)
-		r.wg.Done()
-	}
 	go u.resume()
+}
+
+// resume lives the user's life on the calling goroutine, from where it
+// parked (or from its start), until it parks again or ends.
+func (u *user) resume() {
+	if parked := u.life(u, &u.soft, &u.hard); parked {
+		return // a new goroutine goes on when the wait ends
+	}
+	u.vu.HTTP.Close()
+	u.hard.cancel()
+	u.soft.cancel()
+	if u.ranAll {
+		u.r.finished.Add(1)
+	}
+	u.r.removeLive(u)
+	u.exitMu.Lock()
+	u.exited.Store(true)
+	if u.done != nil {
+		close(u.done)
+	}
+	u.exitMu.Unlock()
+	u.r.wg.Done()
+}
+
+// wait returns a channel closed when the user has ended.
+func (u *user) wait() <-chan struct{} {
+	u.exitMu.Lock()
+	defer u.exitMu.Unlock()
+	if u.done == nil {
+		if u.exited.Load() {
+			return closedChan
+		}
+		u.done = make(chan struct{})
+	}
+	return u.done
+}
+
+// softStop asks the user to stop after its current task: a parked user
+// goes on at once (to its on_stop).
+func (u *user) softStop() {
+	if u.soft.cancel() && u.parked.CompareAndSwap(true, false) {
+		u.wake.Stop()
+		go u.resume()
+	}
+}
+
+// hardStop cancels the user's requests, and stops it.
+func (u *user) hardStop() {
+	u.hard.cancel()
+	u.softStop()
 }
 
 // run is the user's life: on_start, then task, wait, task, … until soft is
@@ -164,14 +206,13 @@ func (u *user) onStop() {
 }
 
 // park ends the user's goroutine for a wait of d: the wait's timer, or
-// soft's end, resumes the user on a new goroutine, exactly once. It
-// returns false when soft has ended already (nothing to wait for).
+// soft's end (softStop), resumes the user on a new goroutine, exactly
+// once. It returns false when soft has ended already (nothing to wait for).
 func (u *user) park(d time.Duration, soft context.Context) bool {
 	if u.wake == nil {
 		u.wake = time.AfterFunc(time.Duration(math.MaxInt64), u.unpark) // armed below
-		u.unwatch = context.AfterFunc(soft, u.unpark)
 	}
-	u.parked.Store(true) // publishes wake and unwatch to whoever resumes
+	u.parked.Store(true) // publishes wake to whoever resumes
 	u.wake.Reset(d)
 	if soft.Err() != nil && u.parked.CompareAndSwap(true, false) {
 		u.wake.Stop()
@@ -180,8 +221,8 @@ func (u *user) park(d time.Duration, soft context.Context) bool {
 	return true
 }
 
-// unpark resumes a parked user on the calling goroutine (the timer's or
-// the context's own); of a wake and a stop, only the first resumes.
+// unpark resumes a parked user on the calling goroutine (the timer's);
+// of a wake and a stop, only the first resumes.
 func (u *user) unpark() {
 	if u.parked.CompareAndSwap(true, false) {
 		u.wake.Stop()
