@@ -148,16 +148,30 @@ var errNilRequest = errors.New("httpx: nil request")
 // within the drain, has ErrKind KindCanceled (the runner does not record
 // those). When r.Timeout (or the client's default) runs out, KindTimeout.
 // Elapsed runs from the call to the end of the body.
-func (c *Client) Do(ctx context.Context, r *Request) (resp *Response) {
-	x := exchange{c: c, start: time.Now()}
-	resp = &Response{}
-	x.resp = resp
+func (c *Client) Do(ctx context.Context, r *Request) *Response {
+	resp := new(Response)
+	c.DoTo(ctx, r, resp)
+	return resp
+}
+
+// DoTo is Do writing the response into *resp, which it overwrites: for a
+// caller that keeps the response inside a value of its own (a script's
+// response object), one allocation fewer per request.
+func (c *Client) DoTo(ctx context.Context, r *Request, resp *Response) {
+	*resp = Response{}
+	x := exchange{c: c, start: time.Now(), resp: resp}
 	defer func() {
 		if p := recover(); p != nil {
 			*resp = Response{Elapsed: time.Since(x.start), Err: fmt.Errorf("httpx: internal error: %v", p),
 				ErrKind: kindOtherPrefix + "internal error"}
 		}
 	}()
+	x.do(ctx, r)
+}
+
+// do runs the exchange of one Do.
+func (x *exchange) do(ctx context.Context, r *Request) *Response {
+	c := x.c
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -209,11 +223,11 @@ func (c *Client) begin(ctx context.Context, deadline time.Time, timeout time.Dur
 	watch := ctx.Done() != nil && ctx != c.watched
 	if watch && (c.watched == nil || c.watched.Err() != nil) {
 		c.watched, watch = ctx, false
-		context.AfterFunc(ctx, func() { c.stopCalls(ctx) })
+		afterFunc(ctx, func() { c.stopCalls(ctx) })
 	}
 	c.mu.Unlock()
 	if watch { // a context other than the user's: watched for this request only
-		stop := context.AfterFunc(ctx, func() { c.stopCalls(ctx) })
+		stop := afterFunc(ctx, func() { c.stopCalls(ctx) })
 		cl.stopWatch = stop
 	}
 	return cl
@@ -239,6 +253,17 @@ func (c *Client) end(cl *call) {
 }
 
 var callPool = sync.Pool{New: func() any { return new(call) }}
+
+// afterFunc is context.AfterFunc, asking ctx itself when it has an
+// AfterFunc method, as context.AfterFunc would — without the context of
+// its own that context.AfterFunc makes for every call. A runner's user
+// contexts have one: a user's client so watches its user for a few bytes.
+func afterFunc(ctx context.Context, f func()) (stop func() bool) {
+	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
+}
 
 // stopCalls runs when ctx ends: its requests in flight get until the end
 // of the drain to finish, then their connection's deadline aborts them.

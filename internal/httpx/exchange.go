@@ -254,7 +254,11 @@ func (x *exchange) readBody(w *wire) error {
 		rd, length = zr, -1
 	}
 	x.resp.uncompressed = gz
-	body, n, err := readBody(rd, length, x.c.f.opts.MaxBodyBytes, x.req.DiscardBody)
+	extra := 0
+	if !x.req.DiscardBody {
+		extra = len(w.h.raw) // done puts the header lines after the body
+	}
+	body, n, err := readBody(rd, length, x.c.f.opts.MaxBodyBytes, x.req.DiscardBody, extra)
 	x.resp.Body, x.resp.BytesRecv = body, n
 	if err != nil && gz {
 		return w.gzipError(err)
@@ -295,14 +299,15 @@ func getGzip(r io.Reader) (*gzip.Reader, error) {
 
 // readBody reads body to its end. It keeps at most limit bytes (none when
 // discard is set) and returns the full count of bytes read. A known
-// length within the limit is read into an exactly sized buffer.
-func readBody(body io.Reader, length, limit int64, discard bool) ([]byte, int64, error) {
+// length within the limit is read into an exactly sized buffer, with
+// room for extra bytes after it.
+func readBody(body io.Reader, length, limit int64, discard bool, extra int) ([]byte, int64, error) {
 	if discard || limit <= 0 {
 		n, err := io.Copy(io.Discard, body)
 		return nil, n, err
 	}
 	if length >= 0 && length <= limit {
-		buf := make([]byte, length)
+		buf := make([]byte, length, length+int64(extra))
 		n, err := io.ReadFull(body, buf)
 		if err != nil {
 			return buf[:n], int64(n), err
@@ -324,7 +329,13 @@ func (x *exchange) done(w *wire) *Response {
 	r := x.resp
 	r.Status, r.Proto, r.URL = w.h.status, w.h.proto, x.t.url
 	if !x.req.DiscardBody {
-		r.raw = bytes.Clone(w.h.raw)
+		if b := r.Body; cap(b)-len(b) >= len(w.h.raw) && len(w.h.raw) > 0 {
+			// The room readBody left: one allocation for both.
+			r.raw = append(b[len(b):], w.h.raw...)
+			r.Body = b[:len(b):len(b)]
+		} else {
+			r.raw = bytes.Clone(w.h.raw)
+		}
 	}
 	r.Elapsed = x.end.Sub(x.start)
 	r.Timings = x.tm

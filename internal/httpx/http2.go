@@ -482,7 +482,7 @@ func (x *exchange) readBodyH2(body *h2body, head *h2head, asked bool) error {
 		rd, length = zr, -1
 	}
 	x.resp.uncompressed = gz
-	b, n, err := readBody(rd, length, x.c.f.opts.MaxBodyBytes, x.req.DiscardBody)
+	b, n, err := readBody(rd, length, x.c.f.opts.MaxBodyBytes, x.req.DiscardBody, 0)
 	x.resp.Body, x.resp.BytesRecv = b, n
 	if err != nil && gz {
 		return h2GzipError(body, err)
