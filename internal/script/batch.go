@@ -93,7 +93,7 @@ func userBatch(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 		if name == "" {
 			name = nameOf(a.url)
 		}
-		resp := &response{eng: st.eng, r: r, key: stats.Key{Method: a.method, Name: name}, reason: judge(r, a.expectCodes)}
+		resp := &response{eng: st.eng, r: *r, key: stats.Key{Method: a.method, Name: name}, reason: judge(r, a.expectCodes)}
 		out[i] = resp
 		if r.ErrKind == httpx.KindCanceled && st.ctx.Err() != nil {
 			resp.state = respDropped // the user is being stopped: not a measurement

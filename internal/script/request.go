@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -39,31 +40,76 @@ var positional = map[string][]string{
 	"request": {"method", "url"},
 }
 
+// The parameters of u.get & co., as UnpackArgs names them; the order of
+// the fields that fields returns.
+var reqParams = []string{"method", "url", "params?", "headers?", "json?", "data?", "name?", "timeout?",
+	"expect?", "allow_redirects?", "auth?", "verify?", "files?", "cookies?", "catch_response?", "http2?"}
+
+// fields are pointers to a's fields, in the order of reqParams.
+func (a *reqArgs) fields() [16]any {
+	return [16]any{&a.method, &a.url, &a.params, &a.headers, &a.json, &a.data, &a.name, &a.timeout,
+		&a.expect, &a.allowRedirects, &a.auth, &a.verify, &a.files, &a.cookies, &a.catchResponse, &a.http2}
+}
+
+// reqParam is one parameter: its name for UnpackArgs, boxed once, and
+// its index in fields.
+type reqParam struct {
+	name  any
+	field int
+}
+
+// paramOrder is each method's parameters in the order UnpackArgs takes
+// them: the positional ones first (required ones, method and url, before
+// the others), so that its arguments need not be turned into keywords.
+var paramOrder = func() map[string][]reqParam {
+	index := make(map[string]int, len(reqParams))
+	for i, p := range reqParams {
+		index[strings.TrimSuffix(p, "?")] = i
+	}
+	out := make(map[string][]reqParam, len(positional))
+	for fn, pos := range positional {
+		var order []reqParam
+		taken := map[int]bool{}
+		for _, name := range pos {
+			i := index[name]
+			order, taken[i] = append(order, reqParam{reqParams[i], i}), true
+		}
+		for i, p := range reqParams {
+			if !taken[i] && (i > 0 || fn == "request") {
+				order = append(order, reqParam{p, i})
+			}
+		}
+		out[fn] = order
+	}
+	return out
+}()
+
+// upperMethod is the method each of u.get & co. sends.
+var upperMethod = map[string]string{"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH",
+	"delete": "DELETE", "head": "HEAD", "options": "OPTIONS"}
+
 func (a *reqArgs) unpack(fn string, args starlark.Tuple, kwargs []starlark.Tuple) error {
 	pos := positional[fn]
 	if len(args) > len(pos) {
 		return fmt.Errorf("%s: takes at most %d positional arguments (%s), got %d: give the others by name, e.g. headers={...}",
 			fn, len(pos), strings.Join(pos, ", "), len(args))
 	}
-	named := make([]starlark.Tuple, 0, len(args)+len(kwargs))
-	for i, v := range args {
-		named = append(named, starlark.Tuple{starlark.String(pos[i]), v})
-	}
-	named = append(named, kwargs...)
 	a.allowRedirects = true
-	pairs := []any{"url", &a.url, "params?", &a.params, "headers?", &a.headers,
-		"json?", &a.json, "data?", &a.data, "name?", &a.name, "timeout?", &a.timeout,
-		"expect?", &a.expect, "allow_redirects?", &a.allowRedirects, "auth?", &a.auth, "verify?", &a.verify,
-		"files?", &a.files, "cookies?", &a.cookies, "catch_response?", &a.catchResponse, "http2?", &a.http2}
-	if fn == "request" {
-		pairs = append([]any{"method", &a.method}, pairs...)
-	} else {
-		a.method = fn
+	order := paramOrder[fn]
+	ptrs := a.fields()
+	var buf [2 * len(ptrs)]any
+	pairs := buf[:0]
+	for _, p := range order {
+		pairs = append(pairs, p.name, ptrs[p.field])
 	}
-	if err := starlark.UnpackArgs(fn, nil, named, pairs...); err != nil {
+	if err := starlark.UnpackArgs(fn, args, kwargs, pairs...); err != nil {
 		return err
 	}
-	a.method = strings.ToUpper(a.method)
+	if m, ok := upperMethod[fn]; ok {
+		a.method = m
+	} else {
+		a.method = strings.ToUpper(a.method)
+	}
 	if a.method == "" {
 		return fmt.Errorf("%s: method must not be empty", fn)
 	}
@@ -78,11 +124,17 @@ func (a *reqArgs) unpack(fn string, args starlark.Tuple, kwargs []starlark.Tuple
 // build turns the arguments into an httpx.Request, with the user's
 // session defaults (u.headers, u.auth, u.verify) under its own.
 func (a *reqArgs) build(th *starlark.Thread, st *vuState, fn string) (*httpx.Request, error) {
-	req := &httpx.Request{Method: a.method, URL: a.url, NoRedirects: !a.allowRedirects}
+	req := new(httpx.Request)
+	return req, a.buildInto(th, st, fn, req)
+}
+
+// buildInto is build filling in req, which it overwrites.
+func (a *reqArgs) buildInto(th *starlark.Thread, st *vuState, fn string, req *httpx.Request) error {
+	*req = httpx.Request{Method: a.method, URL: a.url, NoRedirects: !a.allowRedirects}
 	if !isNone(a.params) {
 		q, err := encodeForm(fn, "params", a.params)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if q != "" {
 			sep := "?"
@@ -94,34 +146,34 @@ func (a *reqArgs) build(th *starlark.Thread, st *vuState, fn string) (*httpx.Req
 	}
 	h, err := st.session.headersFor(fn, a.headers)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Header = h
 	if err := a.body(th, st.eng, fn, req); err != nil {
-		return nil, err
+		return err
 	}
 	if err := st.session.authorize(fn, a.auth, req); err != nil {
-		return nil, err
+		return err
 	}
 	if err := addCookies(fn, a.cookies, req); err != nil {
-		return nil, err
+		return err
 	}
 	insecure, err := st.session.insecure(fn, a.verify)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Insecure = insecure
 	if req.HTTP2, err = st.http2Mode(fn, a.http2); err != nil {
-		return nil, err
+		return err
 	}
 	if !isNone(a.timeout) {
 		var t number
 		if err := t.Unpack(a.timeout); err != nil || !(t > 0) {
-			return nil, fmt.Errorf("%s: timeout must be a number of seconds > 0, got %s", fn, a.timeout)
+			return fmt.Errorf("%s: timeout must be a number of seconds > 0, got %s", fn, a.timeout)
 		}
 		req.Timeout = t.duration()
 	}
-	return req, nil
+	return nil
 }
 
 // body sets the request body from json=, data= or files= (with data=).
@@ -304,12 +356,13 @@ func judge(r *httpx.Response, expect []int) string {
 // userRequest implements u.get, u.post, ... and u.request.
 func userRequest(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	st := b.Receiver().(*userObj).st
-	var a reqArgs
+	rc := reqCalls.Get().(*reqCall)
+	defer rc.release()
+	a := &rc.args
 	if err := a.unpack(b.Name(), args, kwargs); err != nil {
 		return nil, err
 	}
-	req, err := a.build(th, st, b.Name())
-	if err != nil {
+	if err := a.buildInto(th, st, b.Name(), &rc.req); err != nil {
 		return nil, err
 	}
 	st.flush()
@@ -320,16 +373,30 @@ func userRequest(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if name == "" {
 		name = nameOf(a.url)
 	}
-	r := st.vu.HTTP.Do(st.ctx, req)
-	resp := &response{eng: st.eng, r: r, key: stats.Key{Method: a.method, Name: name}}
-	resp.reason = judge(r, a.expectCodes)
-	if r.ErrKind == "canceled" && st.ctx.Err() != nil {
+	resp := &response{eng: st.eng, key: stats.Key{Method: a.method, Name: name}}
+	st.vu.HTTP.DoTo(st.ctx, &rc.req, &resp.r)
+	resp.reason = judge(&resp.r, a.expectCodes)
+	if resp.r.ErrKind == "canceled" && st.ctx.Err() != nil {
 		// The user is being stopped: this is not a measurement.
 		resp.state = respDropped
 		return resp, nil
 	}
 	st.pending = resp
 	return resp, nil
+}
+
+// reqCall is what one u.get & co. needs while it runs, pooled: the
+// client keeps nothing of the request once it returns.
+type reqCall struct {
+	args reqArgs
+	req  httpx.Request
+}
+
+var reqCalls = sync.Pool{New: func() any { return new(reqCall) }}
+
+func (rc *reqCall) release() {
+	*rc = reqCall{}
+	reqCalls.Put(rc)
 }
 
 // elapsedMS converts a duration to float milliseconds.

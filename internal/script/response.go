@@ -25,7 +25,7 @@ const (
 // response is what u.get & co. return.
 type response struct {
 	eng    *engine
-	r      *httpx.Response
+	r      httpx.Response
 	key    stats.Key
 	reason string // failure reason; "" is success
 	state  uint8

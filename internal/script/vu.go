@@ -33,6 +33,7 @@ type engine struct {
 	respFns map[string]*starlark.Builtin // resp.json, resp.fail, resp.success
 	encode  starlark.Value               // json.encode
 	decode  starlark.Value               // json.decode
+	threads sync.Pool                    // *starlark.Thread for users' calls (vuState.eval)
 	// classHTTP2 is user(..., http2=) per class, set while loading.
 	classHTTP2 map[*scenario.UserClass]httpx.HTTP2Mode
 	grpc       *grpcState // .proto files loaded, servers' reflection (grpc.go)
@@ -87,25 +88,27 @@ func (e *engine) printLoad(_ *starlark.Thread, msg string) {
 }
 
 // vuState is the script engine's per-user state, kept in VU.Local. It is
-// used only by the VU's goroutine, except for the cancel hand-off.
+// used only by the VU's goroutine, except for the cancel hand-off. It
+// holds no Starlark thread between calls: a call takes one from the
+// engine's pool (see eval), so that an idle user does not keep a thread,
+// its locals and its frames.
 type vuState struct {
 	eng     *engine
 	vu      *scenario.VU
-	th      *starlark.Thread
+	rand    *rand.Rand
 	user    *userObj
 	args    starlark.Tuple // (u,), reused by every call
 	ctx     context.Context
 	pending *response  // the last response, recorded at the next request or return
-	prefix  string     // print() prefix
 	session session    // u.headers, u.auth, u.verify
 	failed  int        // failed requests recorded so far (for transactions)
 	conns   *userConns // WebSockets and gRPC connections (protocols.go)
 
-	mu        sync.Mutex      // guards what follows against the ctx watcher
-	running   context.Context // the context of the call running, if any
-	watched   context.Context // the context whose end cancels a call
-	unwatch   func() bool
-	cancelled bool
+	mu      sync.Mutex       // guards what follows against the ctx watcher
+	th      *starlark.Thread // the thread of the call running, if any
+	running context.Context  // the context of the call running, if any
+	watched context.Context  // the context whose end cancels a call
+	unwatch func() bool
 }
 
 // wrap makes a scenario.Func that calls fn(u) on the VU's own thread.
@@ -130,23 +133,39 @@ func (e *engine) state(vu *scenario.VU) (*vuState, error) {
 	if vu.HTTP == nil && e.factory != nil {
 		vu.HTTP = e.factory.NewClient()
 	}
-	st := &vuState{eng: e, vu: vu, prefix: "[user " + strconv.Itoa(vu.ID) + "] "}
+	st := &vuState{eng: e, vu: vu, rand: vu.Rand}
 	st.user = &userObj{st: st}
 	st.args = starlark.Tuple{st.user}
-	st.th = &starlark.Thread{Name: "user " + strconv.Itoa(vu.ID), Print: st.print}
-	st.th.SetLocal(localState, st)
-	r := vu.Rand
-	if r == nil {
-		r = rand.New(rand.NewPCG(uint64(vu.ID), 0x686f726465))
+	if st.rand == nil {
+		st.rand = rand.New(rand.NewPCG(uint64(vu.ID), 0x686f726465))
 	}
-	st.th.SetLocal(localRand, r)
 	vu.Local = st
 	return st, nil
 }
 
-func (st *vuState) print(_ *starlark.Thread, msg string) {
-	if st.eng.out != nil {
-		st.eng.out.println(st.prefix, msg)
+// thread returns a thread for one call of st's user, from the engine's
+// pool; release gives it back.
+func (e *engine) thread(st *vuState) *starlark.Thread {
+	th, _ := e.threads.Get().(*starlark.Thread)
+	if th == nil {
+		th = &starlark.Thread{Name: "user", Print: printUser}
+	}
+	th.SetLocal(localState, st)
+	th.SetLocal(localRand, st.rand)
+	return th
+}
+
+func (e *engine) release(th *starlark.Thread) {
+	th.Uncancel()
+	th.SetLocal(localState, nil)
+	th.SetLocal(localRand, nil)
+	e.threads.Put(th)
+}
+
+// printUser is print() in a user's call: its line, prefixed with the user.
+func printUser(th *starlark.Thread, msg string) {
+	if st := current(th); st != nil && st.eng.out != nil {
+		st.eng.out.println("[user "+strconv.Itoa(st.vu.ID)+"] ", msg)
 	}
 }
 
@@ -165,37 +184,29 @@ func (st *vuState) eval(ctx context.Context, fn starlark.Callable) (starlark.Val
 		return nil, stopped(err)
 	}
 	st.ctx = ctx
-	watched := ctx.Done() != nil
-	if watched {
-		st.arm(ctx)
-	}
-	v, err := starlark.Call(st.th, fn, st.args, nil)
+	th := st.eng.thread(st)
+	st.arm(ctx, th)
+	v, err := starlark.Call(th, fn, st.args, nil)
 	st.flush()
-	if watched {
-		st.disarm()
-	}
+	st.disarm()
+	st.eng.release(th)
 	return v, st.result(ctx, err)
 }
 
-// arm marks a call under ctx as running, clearing a cancel left by an
-// earlier context (on_stop runs after the task context is gone), and
-// watches ctx if it is not watched yet.
-func (st *vuState) arm(ctx context.Context) {
+// arm marks a call on th under ctx as running, and watches ctx if it is
+// not watched yet.
+func (st *vuState) arm(ctx context.Context, th *starlark.Thread) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.running = ctx
-	if st.cancelled {
-		st.th.Uncancel()
-		st.cancelled = false
-	}
-	if ctx == st.watched {
+	st.th, st.running = th, ctx
+	if ctx == st.watched || ctx.Done() == nil {
 		return
 	}
 	if st.unwatch != nil {
 		st.unwatch()
 	}
 	st.watched = ctx
-	st.unwatch = context.AfterFunc(ctx, func() { st.cancel(ctx) })
+	st.unwatch = afterFunc(ctx, func() { st.cancel(ctx) })
 }
 
 // cancel runs on the context's goroutine when ctx ends: it cancels the
@@ -203,16 +214,26 @@ func (st *vuState) arm(ctx context.Context) {
 func (st *vuState) cancel(ctx context.Context) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.running == ctx {
+	if st.running == ctx && st.th != nil {
 		st.th.Cancel("user stopped")
-		st.cancelled = true
 	}
 }
 
 func (st *vuState) disarm() {
 	st.mu.Lock()
-	st.running = nil
+	st.th, st.running = nil, nil
 	st.mu.Unlock()
+}
+
+// afterFunc is context.AfterFunc, asking ctx itself when it has an
+// AfterFunc method, as context.AfterFunc would — without the context of
+// its own that context.AfterFunc makes for every call. A runner's user
+// contexts have one: a user watched so costs a few bytes, not a context.
+func afterFunc(ctx context.Context, f func()) (stop func() bool) {
+	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
 }
 
 // result maps a Starlark error to what the runner expects.
