@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -223,5 +224,41 @@ func TestBadCAPEM(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "no PEM certificates found") {
 			t.Errorf("CAPEM %q: err = %v, want one saying no PEM certificates were found", pemBytes, err)
 		}
+	}
+}
+
+// afterFuncCtx is a context with an AfterFunc method of its own, as the
+// runner's user contexts have; it counts the registrations made through it.
+type afterFuncCtx struct {
+	context.Context
+	registered atomic.Int32
+}
+
+func (c *afterFuncCtx) AfterFunc(f func()) func() bool {
+	c.registered.Add(1)
+	return context.AfterFunc(c.Context, f)
+}
+
+// A context's own AfterFunc is what watches it: the client registers
+// through it (not through a context of context.AfterFunc's), and its
+// cancel still aborts the request in flight promptly.
+func TestCancelThroughTheContextsAfterFunc(t *testing.T) {
+	t.Parallel()
+	c, arrived := blockingServer(t, -1)
+	inner, cancel := context.WithCancel(t.Context())
+	ctx := &afterFuncCtx{Context: inner}
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	r := c.Do(ctx, &Request{URL: "/"})
+	if r.ErrKind != KindCanceled {
+		t.Fatalf("kind %q err %v, want %q", r.ErrKind, r.Err, KindCanceled)
+	}
+	if r.Elapsed > promptly {
+		t.Fatalf("cancel took %v", r.Elapsed)
+	}
+	if ctx.registered.Load() == 0 {
+		t.Fatal("the client did not watch the context through its AfterFunc method")
 	}
 }

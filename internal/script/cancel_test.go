@@ -3,19 +3,45 @@ package script
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
+// afterFuncCtx is a context with an AfterFunc method of its own, as the
+// runner's user contexts have; it counts the registrations made through it.
+type afterFuncCtx struct {
+	context.Context
+	registered atomic.Int32
+}
+
+func (c *afterFuncCtx) AfterFunc(f func()) func() bool {
+	c.registered.Add(1)
+	return context.AfterFunc(c.Context, f)
+}
+
 // runUntilCancelled starts fn in a goroutine, waits until started reports
 // true, cancels, and returns the error or fails after a deadline.
-func runUntilCancelled(t *testing.T, src string, started func(*fakeRec) bool) (*fakeRec, error) {
+// With own set, the context has an AfterFunc method of its own (as the
+// runner's do), and the task must have been watched through it.
+func runUntilCancelled(t *testing.T, src string, own bool, started func(*fakeRec) bool) (*fakeRec, error) {
 	t.Helper()
 	srv := newServer(t)
 	sc := mustLoad(t, src+"\nusers = user(name='U', tasks=[t])\n")
 	vu, rec := newVU(t, 1, srv.URL)
-	ctx, cancel := context.WithCancel(t.Context())
+	inner, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	var ctx context.Context = inner
+	if own {
+		a := &afterFuncCtx{Context: inner}
+		ctx = a
+		defer func() {
+			if a.registered.Load() == 0 {
+				t.Error("the call was not watched through the context's AfterFunc method")
+			}
+		}()
+	}
 	done := make(chan error, 1)
 	go func() { done <- task(t, sc, "t")(ctx, vu) }()
 	deadline := time.Now().Add(10 * time.Second)
@@ -44,16 +70,18 @@ func TestCancelStopsInfiniteLoop(t *testing.T) {
 		{"slow request", "def t(u):\n    record('started', 0)\n    u.get('/slow')\n    fail('not reached')\n"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			rec, err := runUntilCancelled(t, tc.src, func(r *fakeRec) bool { return len(r.all()) > 0 })
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("got %T %v, want an error that is context.Canceled", err, err)
-			}
-			if s := rec.all(); len(s) != 1 {
-				t.Errorf("samples: got %+v, want only the start marker (a cancelled request is not recorded)", s)
-			}
-		})
+		for _, own := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/own AfterFunc %v", tc.name, own), func(t *testing.T) {
+				t.Parallel()
+				rec, err := runUntilCancelled(t, tc.src, own, func(r *fakeRec) bool { return len(r.all()) > 0 })
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("got %T %v, want an error that is context.Canceled", err, err)
+				}
+				if s := rec.all(); len(s) != 1 {
+					t.Errorf("samples: got %+v, want only the start marker (a cancelled request is not recorded)", s)
+				}
+			})
+		}
 	}
 }
 
