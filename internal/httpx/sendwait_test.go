@@ -80,12 +80,18 @@ func TestSendWaitPartialWrite(t *testing.T) {
 	t.Cleanup(func() { ln.Close() })
 	req := []byte(strings.Repeat("y", 1<<20))
 	got := make(chan int, 1)
+	reading := make(chan struct{})
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		defer c.Close()
+		// The server reads only once the client is about to write, and
+		// a moment later: read at once, as fast as the client writes, it
+		// let the first write take the whole request now and then.
+		<-reading
+		time.Sleep(200 * time.Millisecond)
 		n, _ := io.ReadFull(c, make([]byte, len(req)))
 		got <- n
 		_, _ = c.Write([]byte("answer"))
@@ -101,6 +107,7 @@ func TestSendWaitPartialWrite(t *testing.T) {
 	pc := &pconn{nc: nc, tcp: nc, rc: rawConnOf(nc)}
 	var sw sendWait
 	sw.start(pc, req)
+	close(reading)
 	b, err := io.ReadAll(io.LimitReader(&sw, 6))
 	if err != nil || string(b) != "answer" {
 		t.Fatalf("read %q, %v", b, err)
