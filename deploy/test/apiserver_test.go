@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +55,8 @@ type apiServer struct {
 // binaries; with it set but a binary missing, the test fails. A server
 // takes a few seconds to start and about 300 MB of memory: a test shares
 // one among its subtests, which keep apart by namespace.
+var setLoggerOnce sync.Once
+
 func startAPIServer(t *testing.T) *apiServer {
 	t.Helper()
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
@@ -68,7 +71,9 @@ func startAPIServer(t *testing.T) *apiServer {
 	}
 	// envtest logs through controller-runtime's process-wide logger, which
 	// otherwise prints a stack trace on its first use 30 s after start.
-	crlog.SetLogger(logr.Discard())
+	// Set once: SetLogger is not safe for concurrent use, and the tests
+	// that start an API server run in parallel.
+	setLoggerOnce.Do(func() { crlog.SetLogger(logr.Discard()) })
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: dir,
 		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: []string{crdDir}, ErrorIfPathMissing: true},
