@@ -134,6 +134,11 @@ func (r *fieldReader) next() (f field, more, bad bool) {
 // schema gives it; protobuf would take one of another type as unknown.
 func (f field) want(t protowire.Type) bool { return f.typ == t }
 
+// wantString reports whether a string field is length-delimited and valid
+// UTF-8, as protobuf requires of every occurrence, not only of the last
+// one, which is the one it keeps.
+func (f field) wantString() bool { return f.typ == protowire.BytesType && utf8.Valid(f.b) }
+
 // decodeStatsWire decodes a Stats message into d; ok is false when it is
 // not in the encoding an honest worker writes. It walks the message once,
 // and again only for error groups and exceptions when it has some.
@@ -253,7 +258,7 @@ type endpoint struct {
 
 // decode reads one Endpoint into e; false when it is not in the encoding
 // an honest worker writes (or a name is not UTF-8, which protobuf
-// refuses).
+// refuses, even in an occurrence a later one replaces).
 func (e *endpoint) decode(b []byte) bool {
 	*e = endpoint{}
 	var hb []byte
@@ -269,9 +274,9 @@ func (e *endpoint) decode(b []byte) bool {
 		good := true
 		switch f.num {
 		case fieldEndpointMethod:
-			e.method, good = f.b, f.want(protowire.BytesType)
+			e.method, good = f.b, f.wantString()
 		case fieldEndpointName:
-			e.name, good = f.b, f.want(protowire.BytesType)
+			e.name, good = f.b, f.wantString()
 		case fieldEndpointRequests:
 			e.n, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldEndpointFailures:
@@ -289,7 +294,7 @@ func (e *endpoint) decode(b []byte) bool {
 			return false
 		}
 	}
-	return utf8.Valid(e.method) && utf8.Valid(e.name) && decodeHistogram(hb, &e.hd)
+	return decodeHistogram(hb, &e.hd)
 }
 
 // decodeErrorGroup reads one ErrorGroup.
@@ -306,20 +311,17 @@ func decodeErrorGroup(b []byte) (method, name, text string, count int64, ok bool
 		good := true
 		switch f.num {
 		case 1:
-			mb, good = f.b, f.want(protowire.BytesType)
+			mb, good = f.b, f.wantString()
 		case 2:
-			nb, good = f.b, f.want(protowire.BytesType)
+			nb, good = f.b, f.wantString()
 		case 3:
-			tb, good = f.b, f.want(protowire.BytesType)
+			tb, good = f.b, f.wantString()
 		case 4:
 			count, good = int64(f.v), f.want(protowire.VarintType)
 		}
 		if !good {
 			return "", "", "", 0, false
 		}
-	}
-	if !utf8.Valid(mb) || !utf8.Valid(nb) || !utf8.Valid(tb) {
-		return "", "", "", 0, false
 	}
 	return names.get(mb), names.get(nb), names.get(tb), count, true
 }

@@ -108,6 +108,8 @@ func TestDecodeWireAgreesOnEncodings(t *testing.T) {
 		"empty":                    {},
 		"empty stats":              {0x1a, 0x00},
 		"bad utf-8 in a name":      mustMarshalT(t, wrapStats(badName(t))),
+		"bad utf-8 then a name":    badThenGood(t, fieldStatsEndpoints, mustMarshalT(t, validStats().Endpoints[0]), fieldEndpointName),
+		"bad utf-8 then an error":  badThenGood(t, fieldStatsErrors, mustMarshalT(t, &pb.ErrorGroup{Method: "GET", Name: "/", Error: "e", Count: 1}), 3),
 		"heartbeat":                mustMarshalT(t, heartbeat(4)),
 		"truncated":                compact[:len(compact)/2],
 		"refused rows":             mustMarshalT(t, wrapStats(&pb.Stats{Endpoints: []*pb.Endpoint{{Method: "GET", Name: "/", Requests: 2}}})),
@@ -184,6 +186,17 @@ func badName(t *testing.T) *pb.Stats {
 	m.Endpoints[0].ProtoReflect().SetUnknown(protowire.AppendBytes(
 		protowire.AppendTag(nil, fieldEndpointName, protowire.BytesType), []byte{0xff, 0xfe}))
 	return m
+}
+
+// badThenGood is a report whose first row of field rows (an endpoint or
+// an error group, row its encoding) has string field str twice: first
+// not UTF-8, then as row has it. protobuf keeps the last but refuses the
+// message for the first.
+func badThenGood(t *testing.T, rows protowire.Number, row []byte, str protowire.Number) []byte {
+	t.Helper()
+	bad := protowire.AppendBytes(protowire.AppendTag(nil, str, protowire.BytesType), []byte{'0', 0xf8, '0'})
+	body := protowire.AppendBytes(protowire.AppendTag(nil, rows, protowire.BytesType), append(bad, row...))
+	return protowire.AppendBytes(protowire.AppendTag(nil, fieldWorkerStats, protowire.BytesType), body)
 }
 
 // histogramTwice is a report whose row carries its histogram in two
