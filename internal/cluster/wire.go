@@ -110,7 +110,9 @@ func (r *fieldReader) next() (f field, more, bad bool) {
 		return f, false, false
 	}
 	num, typ, n := protowire.ConsumeTag(r.b)
-	if n < 0 {
+	// ConsumeTag takes numbers up to 2³¹−1 (MessageSet's); protobuf
+	// refuses a message with a field numbered past MaxValidNumber.
+	if n < 0 || num > protowire.MaxValidNumber {
 		return f, false, true
 	}
 	r.b = r.b[n:]

@@ -108,6 +108,7 @@ func TestDecodeWireAgreesOnEncodings(t *testing.T) {
 		"empty":                    {},
 		"empty stats":              {0x1a, 0x00},
 		"bad utf-8 in a name":      mustMarshalT(t, wrapStats(badName(t))),
+		"field number past 2^29-1": protowire.AppendBytes([]byte{0x1a}, protowire.AppendVarint(protowire.AppendTag([]byte{0x30, 0x01}, protowire.MaxValidNumber+1, protowire.VarintType), 1)),
 		"bad utf-8 then a name":    badThenGood(t, fieldStatsEndpoints, mustMarshalT(t, validStats().Endpoints[0]), fieldEndpointName),
 		"bad utf-8 then an error":  badThenGood(t, fieldStatsErrors, mustMarshalT(t, &pb.ErrorGroup{Method: "GET", Name: "/", Error: "e", Count: 1}), 3),
 		"heartbeat":                mustMarshalT(t, heartbeat(4)),
