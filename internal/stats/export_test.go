@@ -19,7 +19,9 @@ func (a *Aggregate) Add(d *Delta, at time.Time) {
 	for k, e := range d.Endpoints {
 		rows = append(rows, e.data(k))
 	}
-	a.add(&DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}, at)
+	dd := &DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}
+	dd.sumRows()
+	a.add(dd, at)
 }
 
 // Shards returns the number of shards.
