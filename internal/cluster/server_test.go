@@ -318,3 +318,45 @@ func TestMessageSizeLimit(t *testing.T) {
 		t.Errorf("Explain = %q", ex)
 	}
 }
+
+// A report many times the master's flow-control window (a worker with
+// thousands of endpoints) arrives whole, as do the reports after it: the
+// window bounds what a master holds unread, not what a worker may send.
+func TestReportLargerThanTheWindow(t *testing.T) {
+	t.Parallel()
+	got := make(chan int, 3)
+	ts := startServer(t, ServerOptions{Token: token, Handle: func(ctx context.Context, s MasterStream, h *pb.Hello) error {
+		if err := s.Send(&pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{MasterRunId: "run-1"}}}); err != nil {
+			return err
+		}
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				return nil
+			}
+			got <- len(m.GetStats().GetEndpoints())
+		}
+	}})
+	w := join(t, ts.addr, DialOptions{Token: token}, "w")
+	for _, n := range []int{5000, 3, 5000} {
+		st := &pb.Stats{Seq: 1}
+		for i := range n {
+			st.Endpoints = append(st.Endpoints, &pb.Endpoint{Method: "GET", Name: "/a/rather/long/name/" + strings.Repeat("x", i%50),
+				Requests: 1, Histogram: &pb.Histogram{Min: 1, Max: 1, First: 1, Counts: []uint64{1}}})
+		}
+		if size := len(mustMarshalT(t, wrapStats(st))); n > 3 && size < 4*streamWindow {
+			t.Fatalf("a report of %d bytes is not much larger than the %d-byte window", size, streamWindow)
+		}
+		if err := w.s.Send(wrapStats(st)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case rows := <-got:
+			if rows != n {
+				t.Fatalf("the master read %d rows, the worker sent %d", rows, n)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("a report of %d rows did not arrive in 10 s", n)
+		}
+	}
+}
