@@ -105,6 +105,7 @@ type aggState struct {
 	total      aggEndpoint
 	totalHist  []Histogram // per-second histograms, aligned with total.win
 	scratch    Histogram   // for the window's percentiles
+	sum        Entry       // the delta being added, summed over its rows
 	errors     map[ErrorKey]*ErrorRow
 	namedErrs  int
 	exceptions map[string]*ExceptionRow
@@ -180,24 +181,16 @@ func (a *Aggregate) ensureStart(t time.Time) {
 // AddData is Add for a delta in received form: each row's histogram is
 // merged where it lies, into its row and into one sum for the whole
 // delta, which then goes into the totals and the window once. The result
-// is exactly what Add of the same delta gives. It keeps no reference to
-// d, but keeps the sum in d's memory for the next delta.
-//
-// The sum is taken before the Aggregate is locked: a master's streams
-// merge thousands of reports a second, and summing each one is half the
-// work of merging it; done outside the lock, the streams do it in
-// parallel (BenchmarkAggregateAddParallel).
+// is exactly what Add of the same delta gives. It keeps no reference to d.
 func (a *Aggregate) AddData(d *DeltaData, at time.Time) {
 	if d == nil {
 		return
 	}
-	d.sumRows()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.add(d, at)
 }
 
-// add merges d, whose rows sumRows has summed.
 func (a *Aggregate) add(d *DeltaData, at time.Time) {
 	a.ensureStart(at)
 	sec := at.Unix()
@@ -217,13 +210,13 @@ func (a *Aggregate) add(d *DeltaData, at time.Time) {
 			a.addRow(&d.Endpoints[i], sec)
 		}
 	}
-	a.addSum(&d.sum, sec)
+	a.addSum(sec)
 	a.addErrors(d.Errors, at)
 	a.addExceptions(d.Exceptions)
 	a.dropped += d.Dropped
 }
 
-// addRow merges one row into its endpoint.
+// addRow merges one row into its endpoint and into the delta's sum.
 func (a *Aggregate) addRow(r *EntryData, sec int64) {
 	if r.Requests == 0 {
 		return
@@ -231,22 +224,25 @@ func (a *Aggregate) addRow(r *EntryData, sec int64) {
 	ep := a.endpoint(r.Key)
 	ep.mergeData(r)
 	ep.win.add(sec, r.Requests, r.Failures)
+	a.sum.mergeData(r)
 }
 
-// addSum moves a delta's sum into the totals and the window.
-func (a *Aggregate) addSum(sum *Entry, sec int64) {
-	if sum.Requests == 0 {
+// addSum moves the delta's sum into the totals and the window, and
+// empties it.
+func (a *Aggregate) addSum(sec int64) {
+	if a.sum.Requests == 0 {
 		return
 	}
-	a.total.Merge(sum)
+	a.total.Merge(&a.sum)
 	if wi, fresh, inWin := a.total.win.slot(sec); inWin {
 		if fresh {
 			a.totalHist[wi].Reset()
 		}
-		a.total.win[wi].req += sum.Requests
-		a.total.win[wi].fails += sum.Failures
-		a.totalHist[wi].Merge(&sum.Hist)
+		a.total.win[wi].req += a.sum.Requests
+		a.total.win[wi].fails += a.sum.Failures
+		a.totalHist[wi].Merge(&a.sum.Hist)
 	}
+	a.sum.reset()
 }
 
 // mayOverflow reports whether rows bring more new names than rows are left.

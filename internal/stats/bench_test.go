@@ -101,32 +101,6 @@ func BenchmarkAggregateAdd(b *testing.B) {
 	}
 }
 
-// BenchmarkAggregateAddParallel is BenchmarkAggregateAdd from as many
-// goroutines as cores, each with its own delta, as a master's streams
-// merge their workers' reports: what one report costs when they contend.
-func BenchmarkAggregateAddParallel(b *testing.B) {
-	c := NewCollector(1)
-	samples := benchSamples()
-	for i := range 10000 {
-		s := samples[i&(len(samples)-1)]
-		s.Name = fmt.Sprint("/endpoint/", i%100)
-		c.Record(s)
-	}
-	d := c.Cut()
-	a := NewAggregate(AggregateOptions{})
-	var n atomic.Int64
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		dd := &DeltaData{Errors: d.Errors, Exceptions: d.Exceptions}
-		for k, e := range d.Endpoints {
-			dd.Endpoints = append(dd.Endpoints, e.data(k))
-		}
-		for pb.Next() {
-			a.AddData(dd, t0.Add(time.Duration(n.Add(1))*10*time.Millisecond))
-		}
-	})
-}
-
 // BenchmarkSnapshot measures a snapshot of 100 endpoints with history.
 func BenchmarkSnapshot(b *testing.B) {
 	c := NewCollector(1)

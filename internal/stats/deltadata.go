@@ -24,20 +24,6 @@ type DeltaData struct {
 	Exceptions map[string]ExceptionGroup // by message
 	// Dropped counts open-model arrivals that found no free user.
 	Dropped int64
-
-	// sum is every row summed (sumRows), for Aggregate.AddData; its
-	// histogram's buckets are kept from one delta to the next.
-	sum Entry
-}
-
-// sumRows sets d.sum to the sum of d's rows.
-func (d *DeltaData) sumRows() {
-	d.sum.reset()
-	for i := range d.Endpoints {
-		if r := &d.Endpoints[i]; r.Requests != 0 {
-			d.sum.mergeData(r)
-		}
-	}
 }
 
 // Reset empties d, keeping its memory but dropping every reference to

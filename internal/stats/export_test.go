@@ -19,9 +19,7 @@ func (a *Aggregate) Add(d *Delta, at time.Time) {
 	for k, e := range d.Endpoints {
 		rows = append(rows, e.data(k))
 	}
-	dd := &DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}
-	dd.sumRows()
-	a.add(dd, at)
+	a.add(&DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}, at)
 }
 
 // Shards returns the number of shards.
