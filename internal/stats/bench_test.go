@@ -78,10 +78,9 @@ func BenchmarkCut(b *testing.B) {
 	}
 }
 
-// BenchmarkAggregateAdd measures the master merging one worker's delta of
-// 100 endpoints, as received (AddData); deltas arrive 10 ms apart so that
-// the window rolls.
-func BenchmarkAggregateAdd(b *testing.B) {
+// hundredEndpoints is a worker's delta of 10,000 samples over 100
+// endpoints.
+func hundredEndpoints() *Delta {
 	c := NewCollector(1)
 	samples := benchSamples()
 	for i := range 10000 {
@@ -89,11 +88,24 @@ func BenchmarkAggregateAdd(b *testing.B) {
 		s.Name = fmt.Sprint("/endpoint/", i%100)
 		c.Record(s)
 	}
-	d := c.Cut()
+	return c.Cut()
+}
+
+// received is d as the master receives it.
+func received(d *Delta) *DeltaData {
 	dd := &DeltaData{Errors: d.Errors, Exceptions: d.Exceptions}
 	for k, e := range d.Endpoints {
 		dd.Endpoints = append(dd.Endpoints, e.data(k))
 	}
+	return dd
+}
+
+// BenchmarkAggregateAdd measures the master merging one worker's delta of
+// 100 endpoints, as received (AddData); deltas arrive 10 ms apart so that
+// the window rolls.
+func BenchmarkAggregateAdd(b *testing.B) {
+	d := hundredEndpoints()
+	dd := received(d)
 	a := NewAggregate(AggregateOptions{})
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -101,16 +113,25 @@ func BenchmarkAggregateAdd(b *testing.B) {
 	}
 }
 
+// BenchmarkAggregateAddParallel is BenchmarkAggregateAdd from as many
+// goroutines as cores, each with its own delta, as a master's streams
+// merge their workers' reports: what one report costs when they contend.
+func BenchmarkAggregateAddParallel(b *testing.B) {
+	d := hundredEndpoints()
+	a := NewAggregate(AggregateOptions{})
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		dd := received(d)
+		for pb.Next() {
+			a.AddData(dd, t0.Add(time.Duration(n.Add(1))*10*time.Millisecond))
+		}
+	})
+}
+
 // BenchmarkSnapshot measures a snapshot of 100 endpoints with history.
 func BenchmarkSnapshot(b *testing.B) {
-	c := NewCollector(1)
-	samples := benchSamples()
-	for i := range 10000 {
-		s := samples[i&(len(samples)-1)]
-		s.Name = fmt.Sprint("/endpoint/", i%100)
-		c.Record(s)
-	}
-	d := c.Cut()
+	d := hundredEndpoints()
 	a := NewAggregate(AggregateOptions{})
 	for i := range 3600 {
 		a.Add(d, t0.Add(time.Duration(i)*time.Second))
@@ -126,14 +147,7 @@ func BenchmarkSnapshot(b *testing.B) {
 // hour, a delta of 100 endpoints, and ticked.
 func hourOfEndpoints(b *testing.B, opts AggregateOptions) *Aggregate {
 	b.Helper()
-	c := NewCollector(1)
-	samples := benchSamples()
-	for i := range 10000 {
-		s := samples[i&(len(samples)-1)]
-		s.Name = fmt.Sprint("/endpoint/", i%100)
-		c.Record(s)
-	}
-	d := c.Cut()
+	d := hundredEndpoints()
 	a := NewAggregate(opts)
 	for i := range 3600 {
 		a.Add(d, t0.Add(time.Duration(i)*time.Second))

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -140,6 +141,62 @@ func TestAggregateTotalIsSumOfEndpoints(t *testing.T) {
 	}
 	if a.sum.Requests != 0 || a.sum.Hist.Count() != 0 {
 		t.Error("the per-delta sum was not emptied")
+	}
+}
+
+// A master's streams merge reports at once, each decoding into a
+// DeltaData it reuses: the totals, the window and every row come out as
+// when the same reports are merged one by one, each in a fresh DeltaData.
+func TestAggregateAddDataConcurrently(t *testing.T) {
+	t.Parallel()
+	const streams, reports = 8, 40
+	deltas := make([][]*Delta, streams)
+	r := rand.New(rand.NewPCG(4, 2))
+	for i := range deltas {
+		for range reports {
+			deltas[i] = append(deltas[i], randomDelta(r))
+		}
+	}
+	serial, parallel := NewAggregate(AggregateOptions{}), NewAggregate(AggregateOptions{})
+	serial.Start(at(0))
+	parallel.Start(at(0))
+	for i := range deltas {
+		for j, d := range deltas[i] {
+			serial.AddData(dataOf(t, d, HistogramData.Compact), at(float64(j)/4))
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range deltas {
+		wg.Go(func() {
+			reused := &DeltaData{}
+			for j, d := range deltas[i] {
+				x := dataOf(t, d, HistogramData.Compact)
+				reused.Reset()
+				reused.Endpoints = append(reused.Endpoints, x.Endpoints...)
+				maps.Copy(reused.Errors, x.Errors)
+				maps.Copy(reused.Exceptions, x.Exceptions)
+				reused.Dropped = x.Dropped
+				parallel.AddData(reused, at(float64(j)/4))
+			}
+		})
+	}
+	wg.Wait()
+	want, got := serial.Snapshot(at(10.5)), parallel.Snapshot(at(10.5))
+	for _, s := range []*Snapshot{&want, &got} { // functions are never DeepEqual
+		s.Total.Percentile, s.Total.CountAtMost = nil, nil
+		for i := range s.Endpoints {
+			s.Endpoints[i].Percentile, s.Endpoints[i].CountAtMost = nil, nil
+		}
+	}
+	if !reflect.DeepEqual(want.Total, got.Total) {
+		t.Errorf("total merged concurrently %+v, one by one %+v", got.Total, want.Total)
+	}
+	if !reflect.DeepEqual(want.Endpoints, got.Endpoints) || !reflect.DeepEqual(want.Errors, got.Errors) ||
+		!reflect.DeepEqual(want.Exceptions, got.Exceptions) || want.Dropped != got.Dropped {
+		t.Errorf("rows merged concurrently differ from rows merged one by one")
+	}
+	if wt, gt := serial.total.Hist.Data(), parallel.total.Hist.Data(); !reflect.DeepEqual(wt, gt) {
+		t.Error("the total histogram merged concurrently differs")
 	}
 }
 
