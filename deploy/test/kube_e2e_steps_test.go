@@ -47,16 +47,16 @@ func (e *e2e) walkthrough() {
 	e.figure("time to 7 workers connected: %.1fs from kubectl apply -k deploy/kubernetes/base", time.Since(start).Seconds())
 	logs := e.run("master-log", time.Minute)
 	if n := strings.Count(logs, "worker connected"); n < 7 {
-		t.Errorf("master log: %d 'worker connected' lines, want 7 or more", n)
+		e.errorf("master log: %d 'worker connected' lines, want 7 or more", n)
 	}
 	// A worker's CPU limit is one core: horde runs one P (Go alone would
 	// run two).
 	if n := strings.Count(logs, "cores=1"); n < 7 || strings.Contains(logs, "cores=2") {
-		t.Errorf("master log: workers with cores=1: %d of the connected; want all (GOMAXPROCS follows the 1-CPU limit)\n%s", n, logs)
+		e.errorf("master log: workers with cores=1: %d of the connected; want all (GOMAXPROCS follows the 1-CPU limit)\n%s", n, logs)
 	}
 	resp, err := http.Get("http://" + ui + "/")
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("the web UI through port-forward: %v %v", resp, err)
+		e.fatalf("the web UI through port-forward: %v %v", resp, err)
 	}
 	resp.Body.Close()
 
@@ -64,7 +64,7 @@ func (e *e2e) walkthrough() {
 	api := []string{"127.0.0.1:8089", ui}
 	out := e.run("start", time.Minute, api...)
 	if !strings.Contains(out, `"state"`) {
-		t.Fatalf("POST /api/v1/test answered %q", out)
+		e.fatalf("POST /api/v1/test answered %q", out)
 	}
 	spread := e.waitWorkers(ui, 7, 20, 2*time.Minute)
 	e.figure("140 users on 7 workers: 20 each, %.1fs after the start", spread.Seconds())
@@ -74,7 +74,7 @@ func (e *e2e) walkthrough() {
 	e.figure("time to 20 workers with 7 users each: %.1fs from kubectl scale", time.Since(start).Seconds())
 	var st apiStats
 	if err := apiGet(ui, "/api/v1/stats", &st); err != nil || st.Users != 140 {
-		t.Fatalf("users after the scale: %d (%v), want 140", st.Users, err)
+		e.fatalf("users after the scale: %d (%v), want 140", st.Users, err)
 	}
 	// Let the 20 workers send requests, so that the counts cover them.
 	before := st.Total.Requests
@@ -98,7 +98,7 @@ func (e *e2e) walkthrough() {
 	// left included.
 	e.run("counts", 2*time.Minute, api...)
 	if err := apiGet(ui, "/api/v1/stats", &st); err != nil || st.State != "stopped" {
-		t.Fatalf("after stop: state %q (%v)", st.State, err)
+		e.fatalf("after stop: state %q (%v)", st.State, err)
 	}
 	counts, served := e.targetCounts()
 	e.figure("requests: horde counted %d (%d failed), the sample app served %d %v", st.Total.Requests, st.Total.Failures, served, counts)
@@ -106,7 +106,7 @@ func (e *e2e) walkthrough() {
 	// counted by horde; at ~20 requests/s of ~1 ms each there is hardly
 	// ever one.
 	if st.Total.Failures != 0 || served == 0 || math.Abs(float64(served-st.Total.Requests)) > 2 {
-		t.Errorf("horde counted %d requests (%d failures), the sample app served %d: want equal (±2 in flight at stop), no failures",
+		e.errorf("horde counted %d requests (%d failures), the sample app served %d: want equal (±2 in flight at stop), no failures",
 			st.Total.Requests, st.Total.Failures, served)
 	}
 
@@ -124,10 +124,10 @@ func (e *e2e) walkthrough() {
 	})
 	e.podsReady("app.kubernetes.io/component=master", 1, 2*time.Minute)
 	if typ := e.mustKubectl("get", "svc", "horde-ui", "-o", "jsonpath={.spec.type}"); typ != "LoadBalancer" {
-		t.Errorf("horde-ui is a %s Service, want LoadBalancer", typ)
+		e.errorf("horde-ui is a %s Service, want LoadBalancer", typ)
 	}
 	if typ := e.mustKubectl("get", "svc", "horde-master", "-o", "jsonpath={.spec.type}"); typ != "ClusterIP" {
-		t.Errorf("horde-master (the worker port) is a %s Service, want ClusterIP", typ)
+		e.errorf("horde-master (the worker port) is a %s Service, want ClusterIP", typ)
 	}
 	ui = e.forward("port-forward", "horde-ui", 8089)
 	e.checkPassword(ui)
@@ -146,7 +146,7 @@ func (e *e2e) hpa(ui string, api []string) {
 	e.run("hpa", time.Minute)
 	rate := regexp.MustCompile(`"rate": *(\d+)`).FindStringSubmatch(docRun(t, e.blocks, "hpa-load").Text)
 	if rate == nil {
-		t.Fatalf("%s (hpa-load): no open-model test (\"rate\": N)", kubernetesDoc)
+		e.fatalf("%s (hpa-load): no open-model test (\"rate\": N)", kubernetesDoc)
 	}
 	e.run("hpa-load", time.Minute, api...)
 	start := time.Now()
@@ -174,16 +174,16 @@ func (e *e2e) hpa(ui string, api []string) {
 	w, _ := connected(ui)
 	var st apiStats
 	if err := apiGet(ui, "/api/v1/stats", &st); err != nil {
-		t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	e.figure("HPA: %d workers connected %.0fs into a %s requests/s test (workers' CPU %s of their request, target 70%%), %d requests, %d failures",
 		len(w), time.Since(start).Seconds(), rate[1], peak, st.Total.Requests, st.Total.Failures)
 	if st.Total.Failures != 0 {
-		t.Errorf("HPA test: %d failed requests", st.Total.Failures)
+		e.errorf("HPA test: %d failed requests", st.Total.Failures)
 	}
 	e.run("hpa-off", 2*time.Minute, api...)
 	if out, err := e.kubectl("get", "hpa", "-o", "name"); err != nil || strings.TrimSpace(out) != "" {
-		t.Errorf("HPA left after hpa-off: %q %v", out, err)
+		e.errorf("HPA left after hpa-off: %q %v", out, err)
 	}
 	e.waitWorkers(ui, 7, 0, 3*time.Minute)
 }
@@ -194,11 +194,11 @@ func (e *e2e) myHorde() {
 	t := e.t
 	dir := filepath.Join(e.work, "my-horde")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	seed, err := os.ReadFile(filepath.Join(e.root, "examples", "seed.star"))
 	if err != nil {
-		t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	for name, data := range map[string]string{
 		"kustomization.yaml": docFile(t, e.blocks, "my-horde/kustomization.yaml"),
@@ -206,7 +206,7 @@ func (e *e2e) myHorde() {
 		"lib.star":           "# a module my-test.star could load()\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
+			e.fatalf("%v", err)
 		}
 	}
 	out := e.mustKubectl("kustomize", dir)
@@ -217,7 +217,7 @@ func (e *e2e) myHorde() {
 		"script.star: |", "lib.star: |",
 	} {
 		if !strings.Contains(out, want) {
-			t.Errorf("kubectl kustomize my-horde: no %q in\n%s", want, out)
+			e.errorf("kubectl kustomize my-horde: no %q in\n%s", want, out)
 		}
 	}
 }
@@ -260,7 +260,7 @@ func (e *e2e) checkPassword(ui string) {
 	raw, err := base64.StdEncoding.DecodeString(token)
 	pass := string(raw)
 	if err != nil || pass == "" {
-		t.Fatalf("secret horde-web-auth: %q %v", token, err)
+		e.fatalf("secret horde-web-auth: %q %v", token, err)
 	}
 	get := func(path, pass string) int {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+ui+path, nil)
@@ -269,7 +269,7 @@ func (e *e2e) checkPassword(ui string) {
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
+			e.fatalf("GET %s: %v", path, err)
 		}
 		resp.Body.Close()
 		return resp.StatusCode
@@ -279,10 +279,10 @@ func (e *e2e) checkPassword(ui string) {
 		"/readyz":       {get("/readyz", ""), http.StatusOK},
 	}
 	if c := codes["/api/v1/stats"]; c[0] != http.StatusUnauthorized || c[1] != http.StatusOK {
-		t.Errorf("loadbalancer overlay: /api/v1/stats answers %d without the password and %d with it, want 401 and 200", c[0], c[1])
+		e.errorf("loadbalancer overlay: /api/v1/stats answers %d without the password and %d with it, want 401 and 200", c[0], c[1])
 	}
 	if c := codes["/readyz"]; c[0] != http.StatusOK {
-		t.Errorf("loadbalancer overlay: /readyz answers %d without the password, want 200 (the probes)", c[0])
+		e.errorf("loadbalancer overlay: /readyz answers %d without the password, want 200 (the probes)", c[0])
 	}
 	e.figure("loadbalancer overlay: the API answers 401 without the password, 200 with it; /readyz 200")
 }
@@ -294,12 +294,12 @@ func (e *e2e) headless() {
 	t := e.t
 	e.run("reports-pv", time.Minute)
 	if err := os.MkdirAll(filepath.Join(e.work, "my-ci"), 0o755); err != nil {
-		t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	overlay := docFile(t, e.blocks, "my-ci/kustomization.yaml")
 	writeOverlay := func(text string) {
 		if err := os.WriteFile(filepath.Join(e.work, "my-ci", "kustomization.yaml"), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
+			e.fatalf("%v", err)
 		}
 	}
 	writeOverlay(overlay)
@@ -324,15 +324,18 @@ func (e *e2e) headless() {
 	})
 	out, ok := <-done
 	if !ok || !strings.Contains(out, "horde verdict: exit 0") {
-		t.Fatalf("headless run: want 'horde verdict: exit 0' in\n%s", lastLines(out, 40))
+		e.fatalf("headless run: want 'horde verdict: exit 0' in\n%s", lastLines(out, 40))
 	}
 	if !strings.Contains(out, "Aggregated") {
-		t.Errorf("headless run: the master's log has no summary table:\n%s", lastLines(out, 40))
+		e.errorf("headless run: the master's log has no summary table:\n%s", lastLines(out, 40))
 	}
 	e.figure("headless Job (1m test, 7 then 20 workers): exit 0, %.0fs from apply to the verdict", time.Since(start).Seconds())
-	if c := e.mustKubectl("get", "job", "horde-master", "-o", "jsonpath={.status.succeeded}"); c != "1" {
-		t.Errorf("master Job: succeeded %q, want 1", c)
-	}
+	e.poll("the master Job succeeded", time.Minute, func() error {
+		if c := e.mustKubectl("get", "job", "horde-master", "-o", "jsonpath={.status.succeeded}"); c != "1" {
+			return fmt.Errorf("succeeded %q, want 1", c)
+		}
+		return nil
+	})
 	e.poll("the worker Job complete (the master told its workers to quit)", 2*time.Minute, func() error {
 		if c, err := e.kubectl("get", "job", "horde-worker", "-o", "jsonpath={.status.conditions[?(@.type==\"Complete\")].status}"); c != "True" {
 			return fmt.Errorf("worker Job Complete=%q (%v)", c, err)
@@ -344,7 +347,7 @@ func (e *e2e) headless() {
 	e.run("reports-copy", 3*time.Minute)
 	users := regexp.MustCompile(`HORDE_USERS=(\d+)`).FindStringSubmatch(overlay)
 	if users == nil {
-		t.Fatalf("my-ci overlay: no HORDE_USERS=N in\n%s", overlay)
+		e.fatalf("my-ci overlay: no HORDE_USERS=N in\n%s", overlay)
 	}
 	e.checkReports(filepath.Join(e.work, "horde-reports"), users[1], strings.Count(overlay, "--threshold="))
 
@@ -354,23 +357,23 @@ func (e *e2e) headless() {
 	failing := strings.Replace(overlay, "--run-time=1m", "--run-time=20s", 1)
 	failing = strings.Replace(failing, "--threshold=fail_ratio<0.01", "--threshold=rps>100000", 1)
 	if failing == overlay || !strings.Contains(failing, "rps>100000") {
-		t.Fatalf("my-ci overlay: no --run-time=1m and --threshold=fail_ratio<0.01 to change in\n%s", overlay)
+		e.fatalf("my-ci overlay: no --run-time=1m and --threshold=fail_ratio<0.01 to change in\n%s", overlay)
 	}
 	writeOverlay(failing)
 	start = time.Now()
 	out = e.run("headless", 5*time.Minute)
 	if !strings.Contains(out, "horde verdict: exit 1") {
-		t.Fatalf("headless run with rps>100000: want 'horde verdict: exit 1' in\n%s", lastLines(out, 40))
+		e.fatalf("headless run with rps>100000: want 'horde verdict: exit 1' in\n%s", lastLines(out, 40))
 	}
 	msg := e.run("headless-failed", time.Minute)
 	if !strings.Contains(msg, "exit code 1") {
-		t.Errorf("failed Job's condition: %q, want it to name exit code 1", msg)
+		e.errorf("failed Job's condition: %q, want it to name exit code 1", msg)
 	}
 	e.figure("headless Job with a crossed threshold (rps>100000): exit 1, Job Failed (%q), %.0fs", strings.TrimSpace(msg), time.Since(start).Seconds())
 
 	e.run("headless-cleanup", 3*time.Minute)
 	if _, err := os.Stat("/srv/horde-reports"); !os.IsNotExist(err) {
-		t.Errorf("/srv/horde-reports after the clean-up: %v, want gone", err)
+		e.errorf("/srv/horde-reports after the clean-up: %v, want gone", err)
 	}
 	e.nothingLeft("after the headless clean-up")
 }
@@ -394,16 +397,15 @@ func (e *e2e) runTextNoFatal(name, text string, timeout time.Duration) string {
 // checkReports: the master Job's reports, as the nonroot user wrote them on
 // the hostPath volume.
 func (e *e2e) checkReports(dir, users string, thresholds int) {
-	t := e.t
 	for _, f := range []string{"summary.json", "report.html", "horde_stats.csv", "horde_stats_history.csv", "horde_failures.csv", "horde_exceptions.csv"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || st.Size() == 0 {
-			t.Errorf("report %s: %v (size %v), want it copied off the volume", f, err, st)
+			e.errorf("report %s: %v (size %v), want it copied off the volume", f, err, st)
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
-		t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	var sum struct {
 		Version   int `json:"version"`
@@ -419,7 +421,7 @@ func (e *e2e) checkReports(dir, users string, thresholds int) {
 		} `json:"thresholds"`
 	}
 	if err := json.Unmarshal(data, &sum); err != nil {
-		t.Fatalf("summary.json: %v", err)
+		e.fatalf("summary.json: %v", err)
 	}
 	passed := 0
 	for _, th := range sum.Thresholds {
@@ -429,7 +431,7 @@ func (e *e2e) checkReports(dir, users string, thresholds int) {
 	}
 	if sum.Version != 1 || fmt.Sprint(sum.UsersPeak) != users || sum.Totals.Requests == 0 || sum.Totals.Failures != 0 ||
 		thresholds == 0 || len(sum.Thresholds) != thresholds || passed != thresholds {
-		t.Errorf("summary.json: want version 1, users_peak %s (HORDE_USERS of my-ci), requests and no failures, "+
+		e.errorf("summary.json: want version 1, users_peak %s (HORDE_USERS of my-ci), requests and no failures, "+
 			"the overlay's %d thresholds passed; got %s", users, thresholds, data)
 	}
 	e.figure("headless reports on the volume: summary.json (%d requests, %d failures, %d workers, thresholds passed), report.html, 4 CSV files",
@@ -439,7 +441,6 @@ func (e *e2e) checkReports(dir, users string, thresholds int) {
 // helm: install (7 workers connected), upgrade (10 workers, a new script:
 // the master restarts and the workers rejoin it), uninstall.
 func (e *e2e) helm() {
-	t := e.t
 	start := time.Now()
 	e.run("helm-install", 5*time.Minute)
 	e.podsReady("app.kubernetes.io/instance=horde", 8, 2*time.Minute)
@@ -452,17 +453,21 @@ func (e *e2e) helm() {
 
 	start = time.Now()
 	e.run("helm-upgrade", 5*time.Minute)
-	p, ann := e.masterPodMeta()
-	if p == oldMaster || p == "" {
-		t.Errorf("helm upgrade with a new script: master pod %q, want a new one (was %s)", p, oldMaster)
-	}
+	// The rollout is over; the old master may still be on its way out.
+	e.poll("helm upgrade with a new script: one new master pod", time.Minute, func() error {
+		var p string
+		if p, ann = e.masterPodMeta(); p == oldMaster || p == "" {
+			return fmt.Errorf("master pod %q (was %s)", p, oldMaster)
+		}
+		return nil
+	})
 	newScript := ann["checksum/script"]
 	if newScript == oldScript || newScript == "" {
-		t.Errorf("helm upgrade: the master's script checksum %q, want a new one (was %q)", newScript, oldScript)
+		e.errorf("helm upgrade: the master's script checksum %q, want a new one (was %q)", newScript, oldScript)
 	}
 	cm := e.mustKubectl("get", "configmaps", "-l", "app.kubernetes.io/instance=horde", "-o", "jsonpath={.items[*].data}")
 	if !strings.Contains(cm, "u.state[") {
-		t.Errorf("helm upgrade: the script ConfigMap does not hold examples/login_token.star: %s", cm)
+		e.errorf("helm upgrade: the script ConfigMap does not hold examples/login_token.star: %s", cm)
 	}
 	ui = e.forward("port-forward", "horde-ui", 8089)
 	e.waitWorkers(ui, 10, 0, 3*time.Minute)
@@ -472,7 +477,7 @@ func (e *e2e) helm() {
 	e.run("helm-uninstall", 3*time.Minute)
 	e.nothingLeft("after helm uninstall")
 	if out, _ := e.kubectl("get", "secrets", "-l", "owner=helm", "-o", "name"); strings.TrimSpace(out) != "" {
-		t.Errorf("helm uninstall left its release records: %s", out)
+		e.errorf("helm uninstall left its release records: %s", out)
 	}
 	e.figure("helm: install, upgrade, uninstall; nothing left")
 }

@@ -59,6 +59,7 @@ type e2e struct {
 
 	mu       sync.Mutex
 	forwards []*exec.Cmd
+	failures []string // what failed the test, repeated after the figures
 }
 
 func newE2E(t *testing.T, kubeconfig string) *e2e {
@@ -99,11 +100,45 @@ func (e *e2e) figure(format string, a ...any) {
 	e.t.Log(s)
 }
 
+// printFigures prints the figures and then, when the test failed, why:
+// the failures again, at the end of a long log where they are found.
 func (e *e2e) printFigures() {
 	fmt.Println("kube-e2e figures:")
 	for _, f := range e.figures {
 		fmt.Println("  " + f)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.failures) > 0 {
+		fmt.Printf("%s failed (%d), why:\n", e.t.Name(), len(e.failures))
+		for _, f := range e.failures {
+			fmt.Println("  " + strings.ReplaceAll(f, "\n", "\n    "))
+		}
+	}
+}
+
+// errorf is t.Errorf, the message also kept for printFigures.
+func (e *e2e) errorf(format string, a ...any) {
+	e.t.Helper()
+	e.keep(format, a...)
+	e.errorf(format, a...)
+}
+
+// fatalf is t.Fatalf, the message also kept for printFigures.
+func (e *e2e) fatalf(format string, a ...any) {
+	e.t.Helper()
+	e.keep(format, a...)
+	e.fatalf(format, a...)
+}
+
+func (e *e2e) keep(format string, a ...any) {
+	s := fmt.Sprintf(format, a...)
+	if len(s) > 2000 {
+		s = s[:2000] + " […]"
+	}
+	e.mu.Lock()
+	e.failures = append(e.failures, s)
+	e.mu.Unlock()
 }
 
 // run runs the page's block name with bash (-e, -u, pipefail) in the work
@@ -120,7 +155,7 @@ func (e *e2e) runText(what, text, dir string, timeout time.Duration, subst ...st
 	e.t.Helper()
 	for i := 0; i+1 < len(subst); i += 2 {
 		if !strings.Contains(text, subst[i]) {
-			e.t.Fatalf("%s: no %q to replace in\n%s", what, subst[i], text)
+			e.fatalf("%s: no %q to replace in\n%s", what, subst[i], text)
 		}
 		text = strings.ReplaceAll(text, subst[i], subst[i+1])
 	}
@@ -133,7 +168,7 @@ func (e *e2e) runText(what, text, dir string, timeout time.Duration, subst ...st
 	out, err := cmd.CombinedOutput()
 	e.t.Logf("ran %s in %.1fs:\n%s\n--- output:\n%s", what, time.Since(start).Seconds(), indent(text), indent(string(out)))
 	if err != nil {
-		e.t.Fatalf("%s failed (%v): %s", what, err, lastLines(string(out), 20))
+		e.fatalf("%s failed (%v): %s", what, err, lastLines(string(out), 20))
 	}
 	return string(out)
 }
@@ -157,7 +192,7 @@ func (e *e2e) mustKubectl(args ...string) string {
 	e.t.Helper()
 	out, err := e.kubectl(args...)
 	if err != nil {
-		e.t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	return out
 }
@@ -174,7 +209,7 @@ func (e *e2e) poll(what string, timeout time.Duration, f func() error) time.Dura
 		}
 		if time.Since(start) > timeout || e.t.Context().Err() != nil {
 			e.dumpState()
-			e.t.Fatalf("%s: not within %v: %v", what, timeout, err)
+			e.fatalf("%s: not within %v: %v", what, timeout, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -201,7 +236,7 @@ func (e *e2e) forward(name, svc string, port int) string {
 	cmdline := strings.TrimSpace(b.Text)
 	fixed := fmt.Sprintf("%d:%d", port, port)
 	if strings.Count(cmdline, "\n") != 0 || !strings.Contains(cmdline, "kubectl port-forward") || !strings.Contains(cmdline, fixed) {
-		e.t.Fatalf("%s:%d: want one `kubectl port-forward ... %s` line, got %q", kubernetesDoc, b.Line, fixed, cmdline)
+		e.fatalf("%s:%d: want one `kubectl port-forward ... %s` line, got %q", kubernetesDoc, b.Line, fixed, cmdline)
 	}
 	cmdline = strings.Replace(cmdline, fixed, fmt.Sprintf("0:%d", port), 1)
 	cmdline = strings.Replace(cmdline, "svc/horde-ui", "svc/"+svc, 1)
@@ -209,11 +244,11 @@ func (e *e2e) forward(name, svc string, port int) string {
 	cmd.Dir, cmd.Env = e.work, e.env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		e.t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
+		e.fatalf("%v", err)
 	}
 	e.mu.Lock()
 	e.forwards = append(e.forwards, cmd)
@@ -236,7 +271,7 @@ func (e *e2e) forward(name, svc string, port int) string {
 		e.t.Logf("%s: %s -> svc/%s:%d", cmdline, a, svc, port)
 		return a
 	case <-time.After(30 * time.Second):
-		e.t.Fatalf("%s: no 'Forwarding from' line within 30s", cmdline)
+		e.fatalf("%s: no 'Forwarding from' line within 30s", cmdline)
 		return ""
 	}
 }
@@ -354,7 +389,7 @@ func (e *e2e) targetCounts() (map[string]int64, int64) {
 	out := e.mustKubectl("get", "--raw", "/api/v1/namespaces/default/services/horde-target:8080/proxy/_horde/counts")
 	counts := map[string]int64{}
 	if err := json.Unmarshal([]byte(out), &counts); err != nil {
-		e.t.Fatalf("/_horde/counts: %v: %s", err, out)
+		e.fatalf("/_horde/counts: %v: %s", err, out)
 	}
 	var sum int64
 	for _, n := range counts {

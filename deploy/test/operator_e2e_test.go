@@ -176,7 +176,7 @@ func (o *opE2E) statusIsSummary(name string, ht *hordeTest, raw string) summaryO
 	o.t.Helper()
 	var s summaryOf
 	if err := json.Unmarshal([]byte(raw), &s); err != nil {
-		o.t.Fatalf("summary of %s: %v: %q", name, err, raw)
+		o.fatalf("summary of %s: %v: %q", name, err, raw)
 	}
 	st := ht.Status
 	// The status keeps requests per second to three decimals.
@@ -187,7 +187,7 @@ func (o *opE2E) statusIsSummary(name string, ht *hordeTest, raw string) summaryO
 			st.Thresholds[i].Value == s.Thresholds[i].Value && st.Thresholds[i].Passed == s.Thresholds[i].Passed
 	}
 	if !same || s.Totals.Requests == 0 {
-		o.t.Errorf("%s: status %+v, summary %+v: want the same figures (and requests)", name, st, s)
+		o.errorf("%s: status %+v, summary %+v: want the same figures (and requests)", name, st, s)
 	}
 	return s
 }
@@ -201,7 +201,7 @@ func (o *opE2E) countsEqual(name string, requests, failures, before int64) int64
 	// A request in flight when the users stopped may be served and not
 	// counted (at a few requests per second, hardly ever).
 	if failures != 0 || served == 0 || math.Abs(float64(served-requests)) > 2 {
-		o.t.Errorf("%s: horde counted %d requests (%d failed), the sample app served %d: want equal (±2 in flight), no failures",
+		o.errorf("%s: horde counted %d requests (%d failed), the sample app served %d: want equal (±2 in flight), no failures",
 			name, requests, failures, served)
 	}
 	return served
@@ -248,11 +248,11 @@ func (o *opE2E) sample() {
 	out := <-done
 	ht, err := o.get("seed")
 	if err != nil {
-		o.t.Fatal(err)
+		o.fatalf("%v", err)
 	}
 	if ht.Status.Phase != "Succeeded" || ht.Status.Verdict != "Passed" || ht.Status.ExitCode == nil || *ht.Status.ExitCode != 0 ||
 		!strings.Contains(out, "Succeeded") {
-		o.t.Fatalf("the sample HordeTest: %+v, want Succeeded, Passed, exit 0\n%s", ht.Status, lastLines(out, 20))
+		o.fatalf("the sample HordeTest: %+v, want Succeeded, Passed, exit 0\n%s", ht.Status, lastLines(out, 20))
 	}
 	took := time.Since(start)
 	s := o.statusIsSummary("seed", ht, o.run("operator-summary", time.Minute))
@@ -273,7 +273,7 @@ func (o *opE2E) runCode(name string, timeout time.Duration, subst ...string) (st
 	text := b.Text
 	for i := 0; i+1 < len(subst); i += 2 {
 		if !strings.Contains(text, subst[i]) {
-			o.t.Fatalf("%s (%s): no %q to replace in\n%s", kubernetesDoc, name, subst[i], text)
+			o.fatalf("%s (%s): no %q to replace in\n%s", kubernetesDoc, name, subst[i], text)
 		}
 		text = strings.ReplaceAll(text, subst[i], subst[i+1])
 	}
@@ -291,7 +291,7 @@ func (o *opE2E) runCode(name string, timeout time.Duration, subst ...string) (st
 	case errors.As(err, &ee) && ctx.Err() == nil:
 		return string(out), ee.ExitCode()
 	}
-	o.t.Fatalf("%s: %v\n%s", name, err, lastLines(string(out), 20))
+	o.fatalf("%s: %v\n%s", name, err, lastLines(string(out), 20))
 	return "", -1
 }
 
@@ -305,7 +305,7 @@ func (o *opE2E) master(name string) master {
 	enc := o.mustKubectl("get", "secret", name+"-auth", "-o", "jsonpath={.data.web}")
 	pass, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil || len(pass) == 0 {
-		o.t.Fatalf("secret %s-auth: %q %v", name, enc, err)
+		o.fatalf("secret %s-auth: %q %v", name, enc, err)
 	}
 	return master{addr: o.forward("port-forward", name+"-master", 8089), pass: string(pass)}
 }
@@ -353,7 +353,6 @@ func (o *opE2E) workers(m master, n, users int, timeout time.Duration) time.Dura
 
 // kubeRun: horde kube run --wait, edited and its operator killed mid-test.
 func (o *opE2E) kubeRun() {
-	t := o.t
 	_, before := o.targetCounts()
 	type result struct {
 		out  string
@@ -379,11 +378,11 @@ func (o *opE2E) kubeRun() {
 	// carries on with its status.
 	var st1 apiStats
 	if err := m.get("/api/v1/stats", &st1); err != nil {
-		t.Fatal(err)
+		o.fatalf("%v", err)
 	}
 	ht1, err := o.get("shop")
 	if err != nil {
-		t.Fatal(err)
+		o.fatalf("%v", err)
 	}
 	oldOp := strings.TrimSpace(o.mustKubectl("-n", "horde-system", "get", "pods", "-l", "app.kubernetes.io/name=horde-operator", "-o", "jsonpath={.items[*].metadata.name}"))
 	o.mustKubectl("-n", "horde-system", "delete", "pod", oldOp, "--grace-period=0", "--force", "--wait=false")
@@ -404,11 +403,11 @@ func (o *opE2E) kubeRun() {
 	})
 	var st2 apiStats
 	if err := m.get("/api/v1/stats", &st2); err != nil {
-		t.Fatalf("the master while the operator was away: %v", err)
+		o.fatalf("the master while the operator was away: %v", err)
 	}
 	w, _ := connectedAuth(m)
 	if st2.State != "running" || st2.Users != 60 || st2.Total.Requests <= st1.Total.Requests || w != 6 {
-		t.Errorf("the test with the operator killed: state %s, %d users, %d → %d requests, %d workers; want it running on, undisturbed",
+		o.errorf("the test with the operator killed: state %s, %d users, %d → %d requests, %d workers; want it running on, undisturbed",
 			st2.State, st2.Users, st1.Total.Requests, st2.Total.Requests, w)
 	}
 	var ht2 *hordeTest
@@ -423,7 +422,7 @@ func (o *opE2E) kubeRun() {
 		return nil
 	})
 	if ht2.Status.StartedAt != ht1.Status.StartedAt || ht2.Status.MasterRestarts != 0 || ht2.Status.Phase != "Running" {
-		t.Errorf("after the operator's restart: startedAt %s (was %s), masterRestarts %d, phase %s; want the same test, running",
+		o.errorf("after the operator's restart: startedAt %s (was %s), masterRestarts %d, phase %s; want the same test, running",
 			ht2.Status.StartedAt, ht1.Status.StartedAt, ht2.Status.MasterRestarts, ht2.Status.Phase)
 	}
 	o.figure("operator killed mid-test: new operator (%s) Ready %.1fs later; meanwhile the test ran on (%d → %d requests, 6 workers, 60 users); "+
@@ -433,11 +432,11 @@ func (o *opE2E) kubeRun() {
 
 	r := <-done
 	if r.code != 0 || !strings.Contains(r.out, "shop: Passed (exit code 0)") {
-		t.Fatalf("horde kube run: exit %d, want 0 and the verdict:\n%s", r.code, lastLines(r.out, 30))
+		o.fatalf("horde kube run: exit %d, want 0 and the verdict:\n%s", r.code, lastLines(r.out, 30))
 	}
 	ht, err := o.get("shop")
 	if err != nil {
-		t.Fatal(err)
+		o.fatalf("%v", err)
 	}
 	s := o.statusIsSummary("shop", ht, o.mustKubectl("get", "configmap", "shop-summary", "-o", `jsonpath={.data.summary\.json}`))
 	served := o.countsEqual("shop", ht.Status.Requests, ht.Status.Failures, before)
@@ -488,11 +487,11 @@ func (o *opE2E) crossedThreshold() {
 		"--threshold 'p95<2s'", "--threshold 'rps>100000'", "-t 1m", "-t 20s", "--name shop", "--name shop-fail", "--workers 3", "--workers 1")
 	ht, err := o.get("shop-fail")
 	if err != nil {
-		o.t.Fatal(err)
+		o.fatalf("%v", err)
 	}
 	if code != 1 || ht.Status.Phase != "Failed" || ht.Status.ExitCode == nil || *ht.Status.ExitCode != 1 ||
 		!strings.Contains(out, "shop-fail: Failed (exit code 1)") || !strings.Contains(out, "rps>100000") {
-		o.t.Errorf("horde kube run with rps>100000: exit %d, status %+v; want exit 1, Failed, naming the threshold:\n%s", code, ht.Status, lastLines(out, 20))
+		o.errorf("horde kube run with rps>100000: exit %d, status %+v; want exit 1, Failed, naming the threshold:\n%s", code, ht.Status, lastLines(out, 20))
 	}
 	o.poll("the failed test's workers gone, its master kept", 2*time.Minute, func() error {
 		out, err := o.kubectl("get", "deployments", "-l", "load.horde.dev/test=shop-fail", "-o", "name")
@@ -514,7 +513,7 @@ func (o *opE2E) ls() {
 	out := o.run("kube-ls", time.Minute, "status shop", "status shop-fail", "logs shop", "logs shop-fail")
 	for _, want := range []string{"seed", "Succeeded", "shop-fail", "Failed", "rps>100000", "kubectl port-forward -n default svc/shop-fail-master 8089"} {
 		if !strings.Contains(out, want) {
-			o.t.Errorf("kube ls/status/logs: no %q in\n%s", want, out)
+			o.errorf("kube ls/status/logs: no %q in\n%s", want, out)
 		}
 	}
 }
@@ -524,7 +523,7 @@ func (o *opE2E) ls() {
 func (o *opE2E) deleteRunning() {
 	out, code := o.runCode("kube-run", 2*time.Minute, "--name shop", "--name long", "-t 1m", "-t 10m", " --wait", "")
 	if code != 0 {
-		o.t.Fatalf("horde kube run without --wait: exit %d\n%s", code, out)
+		o.fatalf("horde kube run without --wait: exit %d\n%s", code, out)
 	}
 	before, _ := o.waitPhase("long", "Running", 3*time.Minute)
 
