@@ -165,7 +165,10 @@ func FuzzHistogramRuns(f *testing.F) {
 	f.Add(5, int64(5), int64(7), uvarints(0<<3|1, 1<<3|2))
 	f.Add(0, int64(0), int64(0), []byte{0x80})
 	f.Add(0, int64(0), int64(1), uvarints(0<<3|0, 9, 0<<3|0, 0))
+	f.Add(0, int64(1), int64(1), append(uvarints(0<<3|0, math.MaxUint64-3), 0<<3|7))
+	f.Add(NumBuckets-3, int64(0), int64(0), []byte{0x09, 0x09, 0x09, 0x09})
 	f.Fuzz(func(t *testing.T, first int, lo, hi int64, runs []byte) {
+		checkScanRuns(t, HistogramData{Min: lo, Max: hi, First: first, Runs: runs})
 		v, err := HistogramData{Min: lo, Max: hi, First: first, Runs: runs}.Validate()
 		if err != nil {
 			return
@@ -195,4 +198,72 @@ func FuzzHistogramRuns(f *testing.F) {
 			t.Fatalf("merged into a full histogram: %d samples, want %d", full.Count(), h.Count()+v.Count())
 		}
 	})
+}
+
+// scanRunsOneByOne is scanRuns as its definition says it: every run
+// checked as it comes.
+func scanRunsOneByOne(d HistogramData) (total uint64, lo, hi int, ok bool) {
+	if len(d.Counts) != 0 || len(d.Sparse) != 0 || d.First < 0 || d.First >= NumBuckets {
+		return 0, 0, 0, false
+	}
+	room := uint64(NumBuckets - d.First)
+	var n uint64
+	lo, hi = -1, -1
+	for i := 0; i < len(d.Runs); {
+		gap, c, next := runAt(d.Runs, i)
+		if next < 0 || gap >= room-n {
+			return 0, 0, 0, false
+		}
+		n += gap + 1
+		if total += c; total < c {
+			return 0, 0, 0, false
+		}
+		if c != 0 {
+			if lo < 0 {
+				lo = d.First + int(n) - 1
+			}
+			hi = d.First + int(n) - 1
+		}
+		i = next
+	}
+	return total, lo, hi, true
+}
+
+// checkScanRuns fails the test when scanRuns and scanRunsOneByOne
+// disagree on d.
+func checkScanRuns(t *testing.T, d HistogramData) {
+	t.Helper()
+	v := ValidHistogram{d: d}
+	err := v.scanRuns()
+	total, lo, hi, ok := scanRunsOneByOne(d)
+	if (err == nil) != ok {
+		t.Fatalf("scanRuns: %v; run by run: ok %v", err, ok)
+	}
+	if ok && (v.total != total || (total > 0 && (v.lo != lo || v.hi != hi))) {
+		t.Fatalf("scanRuns: %d samples in %d..%d; run by run: %d in %d..%d", v.total, v.lo, v.hi, total, lo, hi)
+	}
+}
+
+// scanRuns agrees with checking every run on the edges: a count that
+// overflows after long runs, runs past the last bucket in one-byte runs,
+// a malformed varint after them.
+func TestScanRunsAgreesRunByRun(t *testing.T) {
+	t.Parallel()
+	var h Histogram
+	for v := int64(1); v < 5_000_000; v = v*11/10 + 1 {
+		h.Record(v)
+		h.Record(v)
+	}
+	honest := toRuns(h.Data())
+	for name, d := range map[string]HistogramData{
+		"honest":                       honest,
+		"overflow after one-byte runs": {Runs: append(uvarints(0<<3|0, math.MaxUint64-3), 0x0f, 0x0f)},
+		"one-byte runs to the edge":    {First: NumBuckets - 4, Runs: []byte{0x09, 0x09}},
+		"one-byte runs past the edge":  {First: NumBuckets - 4, Runs: []byte{0x09, 0x09, 0x09}},
+		"past the edge, then long":     {First: NumBuckets - 2, Runs: append([]byte{0x09, 0x09, 0x09}, uvarints(0<<3|0, 9)...)},
+		"malformed after short runs":   {Runs: []byte{0x09, 0x09, 0x80}},
+		"zero count, long form":        {Runs: uvarints(3<<3|0, 0, 1<<3|1)},
+	} {
+		t.Run(name, func(t *testing.T) { checkScanRuns(t, d) })
+	}
 }

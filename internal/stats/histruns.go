@@ -93,6 +93,12 @@ func runAt(b []byte, i int) (gap, count uint64, next int) {
 }
 
 // scanRuns checks the runs form and sets total, lo and hi.
+//
+// Most buckets take one byte (a count of 1 to 7 at most 15 buckets on),
+// and those are only added up here: the bucket index and the total can
+// grow by 16 and 7 at most per byte, so neither can wrap, and both are
+// checked when a longer run comes and at the end. A histogram is refused
+// exactly when checking every run would refuse it: both only grow.
 func (v *ValidHistogram) scanRuns() error {
 	d := &v.d
 	switch {
@@ -102,27 +108,35 @@ func (v *ValidHistogram) scanRuns() error {
 		return fmt.Errorf("%w: runs start at bucket %d", ErrBadHistogram, d.First)
 	}
 	room := uint64(NumBuckets - d.First)
-	var n, total uint64 // buckets covered so far (n <= room), samples
-	lo, hi := uint64(0), uint64(0)
+	// n: buckets covered so far; small: the samples of one-byte runs,
+	// big: of the others (checked as they come).
+	var n, small, big uint64
+	lo, hi := uint64(0), uint64(0) // from 1; 0 means none
 	b := d.Runs
 	for i := 0; i < len(b); {
-		var gap, c uint64
-		if x := b[i]; x < 0x80 && x&runCountMax != 0 { // one byte: the common case
-			gap, c = uint64(x>>runCountBits), uint64(x&runCountMax)
-			i++
-		} else {
-			var next int
-			if gap, c, next = runAt(b, i); next < 0 {
-				return fmt.Errorf("%w: runs malformed at byte %d", ErrBadHistogram, i)
+		if x := b[i]; x < 0x80 && x&runCountMax != 0 {
+			n += uint64(x>>runCountBits) + 1
+			small += uint64(x & runCountMax)
+			if lo == 0 {
+				lo = n
 			}
-			i = next
+			hi = n
+			i++
+			continue
+		}
+		if n > room {
+			return errRunsBeyond
+		}
+		gap, c, next := runAt(b, i)
+		if next < 0 {
+			return fmt.Errorf("%w: runs malformed at byte %d", ErrBadHistogram, i)
 		}
 		if gap >= room-n {
-			return fmt.Errorf("%w: runs beyond the last bucket", ErrBadHistogram)
+			return errRunsBeyond
 		}
 		n += gap + 1
-		if total += c; total < c {
-			return fmt.Errorf("%w: count overflows", ErrBadHistogram)
+		if big += c; big < c {
+			return errRunsOverflow
 		}
 		if c != 0 {
 			if lo == 0 {
@@ -130,11 +144,23 @@ func (v *ValidHistogram) scanRuns() error {
 			}
 			hi = n
 		}
+		i = next
 	}
-	// lo and hi count buckets from 1; 0 means none.
+	total := small + big
+	switch {
+	case n > room:
+		return errRunsBeyond
+	case total < big:
+		return errRunsOverflow
+	}
 	v.total, v.lo, v.hi = total, d.First+int(lo)-1, d.First+int(hi)-1
 	return nil
 }
+
+var (
+	errRunsBeyond   = fmt.Errorf("%w: runs beyond the last bucket", ErrBadHistogram)
+	errRunsOverflow = fmt.Errorf("%w: count overflows", ErrBadHistogram)
+)
 
 // addRuns adds checked runs that start at bucket first to h's counts,
 // which cover every non-empty bucket of them.
