@@ -32,9 +32,28 @@ import (
 // UTF-8); anything else goes through proto.Unmarshal and DecodeStats, so
 // the two never disagree (FuzzDecodeWireAgrees).
 func DecodeWire(b []byte, d *stats.DeltaData) (msg *pb.WorkerMessage, rowsErr, err error) {
+	return (*Decoder)(nil).Decode(b, d)
+}
+
+// A Decoder is DecodeWire for the messages of one stream, which it reads
+// faster: a worker names the same rows in the same order in every report,
+// so a Decoder keeps the names of the last report's rows and takes row
+// i's from there when they are the same bytes (no lookup in the table
+// that every stream shares). The zero value is ready; a nil *Decoder is
+// DecodeWire. One goroutine at a time.
+type Decoder struct {
+	last []string // method and name of each row of the last report
+}
+
+// maxLastNames bounds a Decoder's names (16 bytes each, the strings are
+// the shared table's): rows past the 512th are looked up there.
+const maxLastNames = 1024
+
+// Decode is DecodeWire.
+func (dc *Decoder) Decode(b []byte, d *stats.DeltaData) (msg *pb.WorkerMessage, rowsErr, err error) {
 	d.Reset()
 	if body, ok := onlyStats(b); ok {
-		if st, rowsErr, ok := decodeStatsWire(body, d); ok {
+		if st, rowsErr, ok := dc.decodeStats(body, d); ok {
 			return &pb.WorkerMessage{Msg: &pb.WorkerMessage_Stats{Stats: st}}, rowsErr, nil
 		}
 		d.Reset()
@@ -106,29 +125,45 @@ type fieldReader struct{ b []byte }
 // next returns the next field; more is false at the end, and bad when
 // the message is malformed.
 func (r *fieldReader) next() (f field, more, bad bool) {
-	if len(r.b) == 0 {
+	b := r.b
+	if len(b) == 0 {
 		return f, false, false
 	}
-	num, typ, n := protowire.ConsumeTag(r.b)
-	// ConsumeTag takes numbers up to 2³¹−1 (MessageSet's); protobuf
-	// refuses a message with a field numbered past MaxValidNumber.
-	if n < 0 || num > protowire.MaxValidNumber {
-		return f, false, true
+	// Every field of a report has a one-byte tag, and most values are
+	// one-byte varints or shorter than 128 bytes: those are read here,
+	// the rest by protowire.
+	var n int
+	if x := b[0]; x >= 1<<3 && x < 0x80 {
+		f.num, f.typ, n = protowire.Number(x>>3), protowire.Type(x&7), 1
+	} else {
+		f.num, f.typ, n = protowire.ConsumeTag(b)
+		// ConsumeTag takes numbers up to 2³¹−1 (MessageSet's); protobuf
+		// refuses a message with a field numbered past MaxValidNumber.
+		if n < 0 || f.num > protowire.MaxValidNumber {
+			return f, false, true
+		}
 	}
-	r.b = r.b[n:]
-	f.num, f.typ = num, typ
-	switch typ {
+	b = b[n:]
+	switch f.typ {
 	case protowire.VarintType:
-		f.v, n = protowire.ConsumeVarint(r.b)
+		if len(b) > 0 && b[0] < 0x80 {
+			f.v, n = uint64(b[0]), 1
+		} else {
+			f.v, n = protowire.ConsumeVarint(b)
+		}
 	case protowire.BytesType:
-		f.b, n = protowire.ConsumeBytes(r.b)
+		if len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+			f.b, n = b[1:1+b[0]:1+b[0]], 1+int(b[0])
+		} else {
+			f.b, n = protowire.ConsumeBytes(b)
+		}
 	default:
-		n = protowire.ConsumeFieldValue(num, typ, r.b)
+		n = protowire.ConsumeFieldValue(f.num, f.typ, b)
 	}
 	if n < 0 {
 		return f, false, true
 	}
-	r.b = r.b[n:]
+	r.b = b[n:]
 	return f, true, false
 }
 
@@ -141,10 +176,10 @@ func (f field) want(t protowire.Type) bool { return f.typ == t }
 // one, which is the one it keeps.
 func (f field) wantString() bool { return f.typ == protowire.BytesType && utf8.Valid(f.b) }
 
-// decodeStatsWire decodes a Stats message into d; ok is false when it is
+// decodeStats decodes a Stats message into d; ok is false when it is
 // not in the encoding an honest worker writes. It walks the message once,
 // and again only for error groups and exceptions when it has some.
-func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error, ok bool) {
+func (dc *Decoder) decodeStats(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error, ok bool) {
 	st = &pb.Stats{}
 	var endpoints, errs, excs int
 	rows := rowChecker{d: d, sorted: true}
@@ -171,7 +206,7 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 			st.Dropped, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldStatsEndpoints:
 			if good = f.want(protowire.BytesType) && ep.decode(f.b); good && rowsErr == nil {
-				rowsErr = rows.add(endpoints, names.get(ep.method), names.get(ep.name), ep.n, ep.fails, ep.sum, ep.size, ep.hd)
+				rowsErr = rows.add(endpoints, dc.name(2*endpoints, ep.method), dc.name(2*endpoints+1, ep.name), ep.n, ep.fails, ep.sum, ep.size, ep.hd)
 			}
 			endpoints++
 		case fieldStatsErrors:
@@ -224,6 +259,25 @@ func decodeStatsWire(b []byte, d *stats.DeltaData) (st *pb.Stats, rowsErr error,
 		d.Reset()
 	}
 	return st, rowsErr, true
+}
+
+// name returns b as a string: the last report's name number i when it is
+// the same, an interned one otherwise (kept as number i for the next).
+func (dc *Decoder) name(i int, b []byte) string {
+	if dc == nil {
+		return names.get(b)
+	}
+	if i < len(dc.last) && dc.last[i] == string(b) {
+		return dc.last[i]
+	}
+	s := names.get(b)
+	switch {
+	case i < len(dc.last):
+		dc.last[i] = s
+	case i == len(dc.last) && i < maxLastNames:
+		dc.last = append(dc.last, s)
+	}
+	return s
 }
 
 // decodeErrorGroups reads the error groups of Stats message b, checking

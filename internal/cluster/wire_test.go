@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +67,74 @@ func agree(t *testing.T, b []byte) {
 	}
 	if len(fast.Endpoints) != len(slow.Endpoints) {
 		t.Fatalf("DecodeWire read %d rows, protobuf %d", len(fast.Endpoints), len(slow.Endpoints))
+	}
+	// A stream's Decoder, which has read another report before (its
+	// names kept), reads b as DecodeWire does.
+	dec := primed(t)
+	var again stats.DeltaData
+	if _, rowsErr, err := dec.Decode(b, &again); err != nil || rowsErr != nil {
+		t.Fatalf("a primed Decoder: %v, %v; DecodeWire: nil, nil", err, rowsErr)
+	}
+	if fd, dd := fast.Delta(), again.Delta(); !reflect.DeepEqual(fd, dd) {
+		t.Fatalf("rows: a primed Decoder %+v, DecodeWire %+v", dd, fd)
+	}
+}
+
+// primer is a Decoder that has read a report of 20 rows, made once.
+var primer = sync.OnceValues(func() (*Decoder, error) {
+	b, err := proto.Marshal(wrapStats(DeltaToPBCompact(record(400, 20).delta, 1, 2, false)))
+	if err != nil {
+		return nil, err
+	}
+	var dec Decoder
+	var d stats.DeltaData
+	if _, rowsErr, err := dec.Decode(b, &d); err != nil || rowsErr != nil || len(d.Endpoints) != 20 {
+		return nil, fmt.Errorf("priming: %d rows, %v, %v", len(d.Endpoints), rowsErr, err)
+	}
+	return &dec, nil
+})
+
+// primed returns a copy of primer.
+func primed(t *testing.T) *Decoder {
+	t.Helper()
+	p, err := primer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Decoder{last: slices.Clone(p.last)}
+}
+
+// A Decoder reads a stream whose reports name other rows, in another
+// order, fewer and more of them, as DecodeWire reads each alone.
+func TestDecoderReadsAStreamAsEachReportAlone(t *testing.T) {
+	t.Parallel()
+	var dec Decoder
+	for i, n := range []int{20, 20, 5, 40, 1, 0, 30, 600, 700, 3} {
+		d := stats.NewDelta()
+		for k := range n {
+			// the names move: row k of this report is another row of the last
+			name := fmt.Sprintf("/r/%d", (k*7+i)%(n+3))
+			e := &stats.Entry{}
+			e.Add(time.Duration(k+1)*time.Millisecond, 10, false)
+			d.Endpoints[stats.Key{Method: []string{"GET", "POST"}[(k+i)%2], Name: name}] = e
+		}
+		b := mustMarshalT(t, wrapStats(DeltaToPBCompact(d, uint64(i), 1, false)))
+		var want, got stats.DeltaData
+		if _, rowsErr, err := DecodeWire(b, &want); err != nil || rowsErr != nil {
+			t.Fatalf("report %d: DecodeWire: %v, %v", i, err, rowsErr)
+		}
+		if _, rowsErr, err := dec.Decode(b, &got); err != nil || rowsErr != nil {
+			t.Fatalf("report %d: the Decoder: %v, %v", i, err, rowsErr)
+		}
+		if len(got.Endpoints) != len(d.Endpoints) || !reflect.DeepEqual(got.Delta(), want.Delta()) {
+			t.Fatalf("report %d: the Decoder read %+v, DecodeWire %+v", i, got.Delta(), want.Delta())
+		}
+		for k, e := range d.Endpoints {
+			g := got.Delta().Endpoints[k]
+			if g == nil || g.Requests != e.Requests || g.SumUS != e.SumUS || g.Hist.Max() != e.Hist.Max() {
+				t.Fatalf("report %d: row %v: the Decoder read %+v, the worker sent %+v", i, k, g, e)
+			}
+		}
 	}
 }
 

@@ -31,7 +31,7 @@ const (
 // builds one snapshot. ns/op ÷ 1e9 is the fraction of a core the master
 // needs (reported as cores); the target is under half a core. "compact"
 // is what today's workers send, read as the master reads it from gRPC
-// (cluster.DecodeWire, in place); "sparse" what workers send to a master
+// (a cluster.Decoder per stream, in place); "sparse" what workers send to a master
 // that does not announce compact histograms (and what older workers
 // send); "compact-unmarshalled" is the compact report unmarshalled into
 // its protobuf form first, as the master read it before DecodeWire.
@@ -66,12 +66,13 @@ func benchMerge(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.S
 		size += len(w)
 	}
 	var rows stats.DeltaData
+	decs := make([]cluster.Decoder, len(conns)) // one per stream, as the master has
 	now := time.Now()
 	b.ResetTimer()
 	for n := range b.N {
 		for i, c := range conns {
 			if inPlace {
-				msg, rowsErr, err := cluster.DecodeWire(wire[i], &rows)
+				msg, rowsErr, err := decs[i].Decode(wire[i], &rows)
 				if err != nil || rowsErr != nil {
 					b.Fatal(err, rowsErr)
 				}

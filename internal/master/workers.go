@@ -67,6 +67,7 @@ func (m *Master) receive(w *workerConn, gen int, s cluster.MasterStream) error {
 			}
 		}
 	}
+	var dec cluster.Decoder
 	for {
 		b, free, err := raw.RecvRaw()
 		if err != nil {
@@ -74,7 +75,7 @@ func (m *Master) receive(w *workerConn, gen int, s cluster.MasterStream) error {
 		}
 		w.heard.Store(m.opts.Now().UnixNano())
 		rows := <-m.scratch
-		msg, rowsErr, err := cluster.DecodeWire(b, rows)
+		msg, rowsErr, err := dec.Decode(b, rows)
 		bye := err == nil && m.apply(w, gen, msg, rows, rowsErr)
 		rows.Reset()
 		m.scratch <- rows
