@@ -122,13 +122,14 @@ type field struct {
 // fieldReader reads the fields of a message one by one.
 type fieldReader struct{ b []byte }
 
-// next returns the next field; more is false at the end, and bad when
-// the message is malformed.
-func (r *fieldReader) next() (f field, more, bad bool) {
+// next reads the next field into f; more is false at the end, and bad
+// when the message is malformed.
+func (r *fieldReader) next(f *field) (more, bad bool) {
 	b := r.b
 	if len(b) == 0 {
-		return f, false, false
+		return false, false
 	}
+	f.v, f.b = 0, nil
 	// Every field of a report has a one-byte tag, and most values are
 	// one-byte varints or shorter than 128 bytes: those are read here,
 	// the rest by protowire.
@@ -140,7 +141,7 @@ func (r *fieldReader) next() (f field, more, bad bool) {
 		// ConsumeTag takes numbers up to 2³¹−1 (MessageSet's); protobuf
 		// refuses a message with a field numbered past MaxValidNumber.
 		if n < 0 || f.num > protowire.MaxValidNumber {
-			return f, false, true
+			return false, true
 		}
 	}
 	b = b[n:]
@@ -161,10 +162,10 @@ func (r *fieldReader) next() (f field, more, bad bool) {
 		n = protowire.ConsumeFieldValue(f.num, f.typ, b)
 	}
 	if n < 0 {
-		return f, false, true
+		return false, true
 	}
 	r.b = b[n:]
-	return f, true, false
+	return true, false
 }
 
 // want reports whether a field of a known number has the wire type the
@@ -187,7 +188,8 @@ func (dc *Decoder) decodeStats(b []byte, d *stats.DeltaData) (st *pb.Stats, rows
 	// Every row is read, even after one is refused: a message protobuf
 	// would not unmarshal must not pass as merely refused.
 	for r := (fieldReader{b}); ; {
-		f, more, bad := r.next()
+		var f field
+		more, bad := r.next(&f)
 		if bad {
 			return nil, nil, false
 		}
@@ -239,7 +241,8 @@ func (dc *Decoder) decodeStats(b []byte, d *stats.DeltaData) (st *pb.Stats, rows
 	if excs > 0 {
 		var exceptions []*pb.ExceptionGroup
 		for r := (fieldReader{b}); ; {
-			f, more, _ := r.next() // the first walk found b well formed
+			var f field
+			more, _ := r.next(&f) // the first walk found b well formed
 			if !more {
 				break
 			}
@@ -286,7 +289,8 @@ func (dc *Decoder) name(i int, b []byte) string {
 func decodeErrorGroups(b []byte, rowsErr *error, c errorChecker) bool {
 	i := 0
 	for r := (fieldReader{b}); ; {
-		f, more, _ := r.next() // the first walk found b well formed
+		var f field
+		more, _ := r.next(&f) // the first walk found b well formed
 		if !more {
 			return true
 		}
@@ -320,7 +324,8 @@ func (e *endpoint) decode(b []byte) bool {
 	var hb []byte
 	hist := false
 	for r := (fieldReader{b}); ; {
-		f, more, bad := r.next()
+		var f field
+		more, bad := r.next(&f)
 		if bad {
 			return false
 		}
@@ -357,7 +362,8 @@ func (e *endpoint) decode(b []byte) bool {
 func decodeErrorGroup(b []byte) (method, name, text string, count int64, ok bool) {
 	var mb, nb, tb []byte
 	for r := (fieldReader{b}); ; {
-		f, more, bad := r.next()
+		var f field
+		more, bad := r.next(&f)
 		if bad {
 			return "", "", "", 0, false
 		}
@@ -386,7 +392,8 @@ func decodeErrorGroup(b []byte) (method, name, text string, count int64, ok bool
 func decodeHistogram(b []byte, hd *stats.HistogramData) bool {
 	var counts, sparse bool
 	for r := (fieldReader{b}); ; {
-		f, more, bad := r.next()
+		var f field
+		more, bad := r.next(&f)
 		if bad {
 			return false
 		}

@@ -40,23 +40,26 @@ func BenchmarkMasterMerge1000Workers(b *testing.B) {
 		name    string
 		toPB    func(*stats.Delta, uint64, int32, bool) *pb.Stats
 		inPlace bool
+		samples int
 	}{
-		{"compact", cluster.DeltaToPBCompact, true},
-		{"sparse", cluster.DeltaToPB, true},
-		{"compact-unmarshalled", cluster.DeltaToPBCompact, false},
+		{"compact", cluster.DeltaToPBCompact, true, samplesPerEndpoint},
+		{"sparse", cluster.DeltaToPB, true, samplesPerEndpoint},
+		{"compact-unmarshalled", cluster.DeltaToPBCompact, false, samplesPerEndpoint},
+		// bench-scale's simulated workers: 10 requests a second per endpoint
+		{"compact-10-per-endpoint", cluster.DeltaToPBCompact, true, 10},
 	} {
-		b.Run(tc.name, func(b *testing.B) { benchMerge(b, tc.toPB, tc.inPlace) })
+		b.Run(tc.name, func(b *testing.B) { benchMerge(b, tc.toPB, tc.inPlace, tc.samples) })
 	}
 }
 
-func benchMerge(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.Stats, inPlace bool) {
+func benchMerge(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.Stats, inPlace bool, samples int) {
 	sc := &scenario.Scenario{Users: []*scenario.UserClass{{Name: "U", Weight: 1,
 		Tasks: []scenario.Task{{Name: "t", Weight: 1, Fn: func(context.Context, *scenario.VU) error { return nil }}}}}}
 	m, err := New(Options{Scenario: sc})
 	if err != nil {
 		b.Fatal(err)
 	}
-	wire := benchWire(b, toPB)
+	wire := benchWire(b, toPB, samples)
 	conns := make([]*workerConn, benchWorkers)
 	for i := range conns {
 		conns[i], _, _ = m.admit(&pb.Hello{WorkerId: fmt.Sprintf("w%04d", i)}, func() {})
@@ -90,7 +93,7 @@ func benchMerge(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.S
 		_ = m.agg.Snapshot(at)
 	}
 	b.StopTimer()
-	if got, want := m.agg.Snapshot(now).Total.Requests, int64(b.N*benchWorkers*benchEndpoints*samplesPerEndpoint); got != want {
+	if got, want := m.agg.Snapshot(now).Total.Requests, int64(b.N*benchWorkers*benchEndpoints*samples); got != want {
 		b.Fatalf("merged %d requests, want %d", got, want)
 	}
 	var after runtime.MemStats
@@ -102,13 +105,13 @@ func benchMerge(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.S
 }
 
 // benchWire returns each worker's marshalled report.
-func benchWire(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.Stats) [][]byte {
+func benchWire(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.Stats, samples int) [][]byte {
 	wire := make([][]byte, benchWorkers)
 	for i := range wire {
 		d := stats.NewDelta()
 		for e := range benchEndpoints {
 			var row stats.Entry
-			for k := range samplesPerEndpoint {
+			for k := range samples {
 				row.Add(time.Duration(1000+(i*31+e*17+k*1999)%200000)*time.Microsecond, 512, false)
 			}
 			d.Endpoints[stats.Key{Method: "GET", Name: fmt.Sprintf("/api/item/%d", e)}] = &row

@@ -262,6 +262,10 @@ func TestScanRunsAgreesRunByRun(t *testing.T) {
 		"one-byte runs past the edge":  {First: NumBuckets - 4, Runs: []byte{0x09, 0x09, 0x09}},
 		"past the edge, then long":     {First: NumBuckets - 2, Runs: append([]byte{0x09, 0x09, 0x09}, uvarints(0<<3|0, 9)...)},
 		"malformed after short runs":   {Runs: []byte{0x09, 0x09, 0x80}},
+		"two-byte runs to the edge":    {First: NumBuckets - 2*201, Runs: uvarints(200<<3|1, 200<<3|2)},
+		"two-byte runs past the edge":  {First: NumBuckets - 2*201 + 1, Runs: uvarints(200<<3|1, 200<<3|2)},
+		"a two-byte run not minimal":   {Runs: []byte{0x81, 0x00, 0x09}},
+		"a two-byte run, then short":   {Runs: []byte{0x81}},
 		"zero count, long form":        {Runs: uvarints(3<<3|0, 0, 1<<3|1)},
 	} {
 		t.Run(name, func(t *testing.T) { checkScanRuns(t, d) })
