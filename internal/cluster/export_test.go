@@ -20,3 +20,8 @@ func DeltaFromPB(m *pb.Stats) (*stats.Delta, error) {
 	}
 	return d.Delta(), nil
 }
+
+// DecodeWire is Decode without a stream: a nil Decoder.
+func DecodeWire(b []byte, d *stats.DeltaData) (msg *pb.WorkerMessage, rowsErr, err error) {
+	return (*Decoder)(nil).Decode(b, d)
+}

@@ -225,7 +225,7 @@ func (v *service) Connect(st grpc.BidiStreamingServer[pb.WorkerMessage, pb.Maste
 
 // RawStream is an optional capability of a MasterStream: RecvRaw returns
 // the next message's wire bytes without unmarshalling them, for
-// DecodeWire; free gives them back to their pool once nothing refers to
+// a Decoder; free gives them back to their pool once nothing refers to
 // them any more. The gRPC server's streams have it; the in-process Pipe,
 // which passes messages without marshalling them, does not.
 type RawStream interface {

@@ -14,10 +14,24 @@ import (
 // A master with thousands of workers reads thousands of reports a second.
 // Unmarshalling one into its protobuf form builds a struct, two strings
 // and a histogram per row, then DecodeStats reads them once and they are
-// garbage: most of the master's work, and most of its garbage. DecodeWire
+// garbage: most of the master's work, and most of its garbage. A Decoder
 // reads a report's rows where they lie in the received bytes instead.
 
-// DecodeWire decodes a worker message from its wire bytes, with the
+// A Decoder decodes the messages of one worker stream (Decode). A worker
+// names the same rows in the same order in every report, so a Decoder
+// keeps the names of the last report's rows and takes row i's from there
+// when they are the same bytes (no lookup in the table every stream
+// shares). The zero value is ready, and so is a nil *Decoder, which keeps
+// nothing. One goroutine at a time.
+type Decoder struct {
+	last []string // method and name of each row of the last report
+}
+
+// maxLastNames bounds a Decoder's names (16 bytes each, the strings are
+// the shared table's): rows past the 512th are looked up there.
+const maxLastNames = 1024
+
+// Decode decodes a worker message from its wire bytes, with the
 // result proto.Unmarshal followed by DecodeStats would give, without
 // building the protobuf form of a report: its rows go straight into d
 // (Reset first), their names interned, their histograms left in b, which
@@ -31,25 +45,6 @@ import (
 // field once where protobuf would merge repeats, packed counts, valid
 // UTF-8); anything else goes through proto.Unmarshal and DecodeStats, so
 // the two never disagree (FuzzDecodeWireAgrees).
-func DecodeWire(b []byte, d *stats.DeltaData) (msg *pb.WorkerMessage, rowsErr, err error) {
-	return (*Decoder)(nil).Decode(b, d)
-}
-
-// A Decoder is DecodeWire for the messages of one stream, which it reads
-// faster: a worker names the same rows in the same order in every report,
-// so a Decoder keeps the names of the last report's rows and takes row
-// i's from there when they are the same bytes (no lookup in the table
-// that every stream shares). The zero value is ready; a nil *Decoder is
-// DecodeWire. One goroutine at a time.
-type Decoder struct {
-	last []string // method and name of each row of the last report
-}
-
-// maxLastNames bounds a Decoder's names (16 bytes each, the strings are
-// the shared table's): rows past the 512th are looked up there.
-const maxLastNames = 1024
-
-// Decode is DecodeWire.
 func (dc *Decoder) Decode(b []byte, d *stats.DeltaData) (msg *pb.WorkerMessage, rowsErr, err error) {
 	d.Reset()
 	if body, ok := onlyStats(b); ok {
