@@ -220,7 +220,10 @@ func (c *Client) begin(ctx context.Context, deadline time.Time, timeout time.Dur
 	*cl = call{ctx: ctx, deadline: deadline, slack: timeout / deadlineSlack}
 	c.mu.Lock()
 	c.calls = append(c.calls, cl)
-	watch := ctx.Done() != nil && ctx != c.watched
+	// A user's context (one with an AfterFunc method) can always end, and
+	// is not asked for a Done channel it would make for nothing.
+	_, ends := ctx.(afterFuncer)
+	watch := ctx != c.watched && (ends || ctx.Done() != nil)
 	if watch && (c.watched == nil || c.watched.Err() != nil) {
 		c.watched, watch = ctx, false
 		afterFunc(ctx, func() { c.stopCalls(ctx) })
@@ -254,12 +257,18 @@ func (c *Client) end(cl *call) {
 
 var callPool = sync.Pool{New: func() any { return new(call) }}
 
+// afterFuncer is a context that runs a function when it ends, as a
+// runner's user contexts do.
+type afterFuncer interface {
+	AfterFunc(func()) (stop func() bool)
+}
+
 // afterFunc is context.AfterFunc, asking ctx itself when it has an
 // AfterFunc method, as context.AfterFunc would — without the context of
 // its own that context.AfterFunc makes for every call. A runner's user
 // contexts have one: a user's client so watches its user for a few bytes.
 func afterFunc(ctx context.Context, f func()) (stop func() bool) {
-	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
+	if a, ok := ctx.(afterFuncer); ok {
 		return a.AfterFunc(f)
 	}
 	return context.AfterFunc(ctx, f)

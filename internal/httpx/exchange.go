@@ -117,9 +117,24 @@ func (x *exchange) hop(w *wire, follow bool) (redirected bool, err error) {
 }
 
 func (x *exchange) dial() (*pconn, error) {
-	ctx, cancel := context.WithDeadline(x.ctx, x.cl.deadline)
+	ctx, cancel := x.dialContext()
 	defer cancel()
 	return x.c.dial(ctx, x.t, x.connKey(), x.req.Insecure, false, &x.tm)
+}
+
+// dialContext returns what a dial of x runs under: x's context with the
+// request's deadline. A user's context (one with an AfterFunc method) is
+// not the new context's parent but ends it through AfterFunc: a parent
+// would be asked for a Done channel, which a user would then keep all its
+// life (112 bytes of an idle user's 3 KiB).
+func (x *exchange) dialContext() (context.Context, context.CancelFunc) {
+	a, ok := x.ctx.(afterFuncer)
+	if !ok {
+		return context.WithDeadline(x.ctx, x.cl.deadline)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), x.cl.deadline)
+	stop := a.AfterFunc(cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // connKey is the key of the connections x may use: those of its target,

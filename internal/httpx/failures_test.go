@@ -262,3 +262,62 @@ func TestCancelThroughTheContextsAfterFunc(t *testing.T) {
 		t.Fatal("the client did not watch the context through its AfterFunc method")
 	}
 }
+
+// userLikeCtx is a context as a runner's user has: it ends through its
+// AfterFunc registrations, and it counts who asks it for a Done channel
+// (which a user's context makes on demand and then keeps).
+type userLikeCtx struct {
+	afterFuncCtx
+	doneAsked atomic.Int32
+}
+
+func (c *userLikeCtx) Done() <-chan struct{} {
+	c.doneAsked.Add(1)
+	return c.afterFuncCtx.Done()
+}
+
+// A user whose context ends while its connection is being set up (here a
+// TLS handshake the server never answers) has the dial cancelled at once,
+// and a whole request — dial, TLS, exchange — never asks the user's
+// context for a Done channel: an idle user keeps none.
+func TestUserStopsDuringTheDial(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if nc, err := ln.Accept(); err == nil {
+			accepted <- nc // held open, never answered
+		}
+	}()
+	c := newClient(t, Options{BaseURL: "https://" + ln.Addr().String(), Insecure: true})
+	inner, cancel := context.WithCancel(t.Context())
+	ctx := &userLikeCtx{afterFuncCtx: afterFuncCtx{Context: inner}}
+	go func() {
+		nc := <-accepted
+		defer nc.Close()
+		time.Sleep(50 * time.Millisecond) // the ClientHello is on its way
+		cancel()
+	}()
+	r := c.Do(ctx, &Request{URL: "/"})
+	if r.ErrKind != KindCanceled || r.Elapsed > promptly {
+		t.Fatalf("kind %q err %v after %v, want %q at once", r.ErrKind, r.Err, r.Elapsed, KindCanceled)
+	}
+	if n := ctx.doneAsked.Load(); n != 0 {
+		t.Errorf("the user's context was asked for its Done channel %d times, want never", n)
+	}
+
+	// A whole request on a fresh user: no Done channel either.
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	c = newClient(t, Options{BaseURL: srv.URL})
+	ctx = &userLikeCtx{afterFuncCtx: afterFuncCtx{Context: t.Context()}}
+	if r := c.Do(ctx, &Request{URL: "/"}); r.Err != nil || r.Status != http.StatusOK {
+		t.Fatalf("GET: %v %d", r.Err, r.Status)
+	}
+	if n := ctx.doneAsked.Load(); n != 0 {
+		t.Errorf("a request asked the user's context for its Done channel %d times, want never", n)
+	}
+}

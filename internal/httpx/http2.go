@@ -329,7 +329,7 @@ func (hc *h2conn) use() (*h2conn, error) {
 func (x *exchange) dialH2(hc *h2conn, strict bool) {
 	defer close(hc.ready)
 	c := x.c
-	ctx, cancel := context.WithDeadline(x.ctx, x.cl.deadline)
+	ctx, cancel := x.dialContext()
 	pc, err := c.dial(ctx, x.t, hc.key, x.req.Insecure, true, &x.tm)
 	cancel()
 	if err != nil {

@@ -136,3 +136,40 @@ func TestSleep(t *testing.T) {
 	_, err = runTask(t, "def t(u):\n    u.sleep(-1)\n")
 	contains(t, errString(err), "sleep: seconds must be >= 0, got -1")
 }
+
+// doneCountingCtx is a user's context that counts who asks it for a Done
+// channel, which a runner's user context makes on demand and then keeps.
+type doneCountingCtx struct {
+	afterFuncCtx
+	doneAsked atomic.Int32
+}
+
+func (c *doneCountingCtx) Done() <-chan struct{} {
+	c.doneAsked.Add(1)
+	return c.afterFuncCtx.Done()
+}
+
+// A task call that sends a request is watched through the user's
+// AfterFunc alone: nothing asks the user's context for a Done channel,
+// which an idle user would keep all its life (112 bytes).
+func TestACallKeepsNoDoneChannel(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	sc := mustLoad(t, "def t(u):\n    u.get('/text')\nusers = user(name='U', tasks=[t])\n")
+	vu, rec := newVU(t, 1, srv.URL)
+	ctx := &doneCountingCtx{afterFuncCtx: afterFuncCtx{Context: t.Context()}}
+	for range 2 {
+		if err := task(t, sc, "t")(ctx, vu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := rec.all(); len(s) != 2 || s[0].Err != "" {
+		t.Fatalf("samples %+v, want two successful requests", s)
+	}
+	if ctx.registered.Load() == 0 {
+		t.Error("the call was not watched through the context's AfterFunc method")
+	}
+	if n := ctx.doneAsked.Load(); n != 0 {
+		t.Errorf("the user's context was asked for its Done channel %d times, want never", n)
+	}
+}

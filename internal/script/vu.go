@@ -199,7 +199,14 @@ func (st *vuState) arm(ctx context.Context, th *starlark.Thread) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.th, st.running = th, ctx
-	if ctx == st.watched || ctx.Done() == nil {
+	if ctx == st.watched {
+		return
+	}
+	// A context that can never end is not watched. A runner's user
+	// context (one with an AfterFunc method) can always end, and asking
+	// it for its Done channel would make one: 112 bytes an idle user
+	// keeps for nothing.
+	if _, ok := ctx.(afterFuncer); !ok && ctx.Done() == nil {
 		return
 	}
 	if st.unwatch != nil {
@@ -207,6 +214,12 @@ func (st *vuState) arm(ctx context.Context, th *starlark.Thread) {
 	}
 	st.watched = ctx
 	st.unwatch = afterFunc(ctx, func() { st.cancel(ctx) })
+}
+
+// afterFuncer is a context that runs a function when it ends, as a
+// runner's user contexts do.
+type afterFuncer interface {
+	AfterFunc(func()) (stop func() bool)
 }
 
 // cancel runs on the context's goroutine when ctx ends: it cancels the
@@ -230,7 +243,7 @@ func (st *vuState) disarm() {
 // its own that context.AfterFunc makes for every call. A runner's user
 // contexts have one: a user watched so costs a few bytes, not a context.
 func afterFunc(ctx context.Context, f func()) (stop func() bool) {
-	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
+	if a, ok := ctx.(afterFuncer); ok {
 		return a.AfterFunc(f)
 	}
 	return context.AfterFunc(ctx, f)
