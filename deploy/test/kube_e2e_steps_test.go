@@ -45,10 +45,16 @@ func (e *e2e) walkthrough() {
 	ui := e.forward("port-forward", "horde-ui", 8089)
 	e.waitWorkers(ui, 7, 0, 2*time.Minute)
 	e.figure("time to 7 workers connected: %.1fs from kubectl apply -k deploy/kubernetes/base", time.Since(start).Seconds())
-	logs := e.run("master-log", time.Minute)
-	if n := strings.Count(logs, "worker connected"); n < 7 {
-		e.errorf("master log: %d 'worker connected' lines, want 7 or more", n)
-	}
+	// The log reaches kubectl through the container runtime's log file,
+	// a moment after the master wrote it: read it until the 7 lines are in.
+	var logs string
+	e.poll("7 'worker connected' lines in the master's log", 30*time.Second, func() error {
+		logs = e.run("master-log", time.Minute)
+		if n := strings.Count(logs, "worker connected"); n < 7 {
+			return fmt.Errorf("%d 'worker connected' lines, want 7 or more", n)
+		}
+		return nil
+	})
 	// A worker's CPU limit is one core: horde runs one P (Go alone would
 	// run two).
 	if n := strings.Count(logs, "cores=1"); n < 7 || strings.Contains(logs, "cores=2") {
