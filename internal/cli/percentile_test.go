@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,13 +21,35 @@ import (
 // The same over HTTP/2 (h2c), where a request's latency is its stream's
 // on the user's one connection: after HTTP/1.1, not beside it, so that
 // the two do not load the machine together.
+//
+// A machine loaded by other tests (CI runs packages in parallel, under
+// -race, on two cores) can delay many responses on the client by tens of
+// milliseconds for a few seconds — more over HTTP/2, where a response
+// passes from the connection's reader to its user — which moves every
+// percentile up. Such a run is measured again, up to three times in all;
+// a histogram that reports a wrong bucket fails every time.
 func TestPercentilesMatchExactComputation(t *testing.T) {
 	t.Parallel()
-	t.Run("http1.1", func(t *testing.T) { checkPercentiles(t, false) })
-	t.Run("http2", func(t *testing.T) { checkPercentiles(t, true) })
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http1.1", true: "http2"}[h2], func(t *testing.T) {
+			var problems []string
+			for attempt := 1; attempt <= 3; attempt++ {
+				if problems = checkPercentiles(t, h2); len(problems) == 0 {
+					return
+				}
+				t.Logf("attempt %d: %s", attempt, strings.Join(problems, "; "))
+			}
+			for _, p := range problems {
+				t.Error(p)
+			}
+		})
+	}
 }
 
-func checkPercentiles(t *testing.T, h2 bool) {
+// checkPercentiles runs one test of 100 users and returns how its
+// percentiles miss the exact ones (nothing when they are all within
+// bounds); what cannot be a matter of load fails the test at once.
+func checkPercentiles(t *testing.T, h2 bool) (problems []string) {
 	// 1,000 distinct delays, log-uniform between 10 ms and 300 ms, served in
 	// a scrambled but fixed order.
 	const n = 1000
@@ -104,11 +128,16 @@ func checkPercentiles(t *testing.T, h2 bool) {
 		got := s.Totals.Latency[q.key]
 		// 1% histogram error; the client adds its own overhead (never less).
 		const overheadMs = 8.0
-		if got < exact*0.99 || got > upper*1.01+overheadMs {
-			t.Errorf("%s = %.3f ms, exact %.3f ms (%d ranks up: %.3f ms): outside [-1%%, +1%% + %.0f ms]", q.key, got, exact, slack, upper, overheadMs)
+		if got < exact*0.99 {
+			t.Errorf("%s = %.3f ms, exact %.3f ms: below it by more than 1%% (no load makes a latency shorter)", q.key, got, exact)
+		}
+		if got > upper*1.01+overheadMs {
+			problems = append(problems, fmt.Sprintf("%s = %.3f ms, exact %.3f ms (%d ranks up: %.3f ms): outside [-1%%, +1%% + %.0f ms]",
+				q.key, got, exact, slack, upper, overheadMs))
 		}
 	}
 	if got, want := s.Totals.Latency["min"], served[0]; got < want {
 		t.Errorf("min %.3f below the smallest delay %.3f", got, want)
 	}
+	return problems
 }
