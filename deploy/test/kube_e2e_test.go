@@ -121,14 +121,14 @@ func (e *e2e) printFigures() {
 func (e *e2e) errorf(format string, a ...any) {
 	e.t.Helper()
 	e.keep(format, a...)
-	e.errorf(format, a...)
+	e.t.Errorf(format, a...)
 }
 
 // fatalf is t.Fatalf, the message also kept for printFigures.
 func (e *e2e) fatalf(format string, a ...any) {
 	e.t.Helper()
 	e.keep(format, a...)
-	e.fatalf(format, a...)
+	e.t.Fatalf(format, a...)
 }
 
 func (e *e2e) keep(format string, a ...any) {
