@@ -82,6 +82,12 @@ type aggEndpoint struct {
 	// ticks holds copies of Hist from the last ticks, for the
 	// per-endpoint history's window; nil unless EndpointHistory.
 	ticks *tickRing
+	// seen holds Hist's counts as they were when last added to the
+	// totals (only its counts are used); buckets dlo..dhi may have grown
+	// since when dirty.
+	seen     Histogram
+	dirty    bool
+	dlo, dhi int
 }
 
 // Aggregate merges the Deltas of all workers into the statistics users
@@ -105,7 +111,13 @@ type aggState struct {
 	total      aggEndpoint
 	totalHist  []Histogram // per-second histograms, aligned with total.win
 	scratch    Histogram   // for the window's percentiles
-	sum        Entry       // the delta being added, summed over its rows
+	// sum is what came in second pendingSec, summed over its rows, not
+	// yet in the totals: its counts but for those of the endpoints in
+	// pending, which flush adds from the endpoints' own histograms (each
+	// row's histogram is read once, into its endpoint).
+	sum        Entry
+	pendingSec int64
+	pending    []*aggEndpoint
 	errors     map[ErrorKey]*ErrorRow
 	namedErrs  int
 	exceptions map[string]*ExceptionRow
@@ -178,10 +190,11 @@ func (a *Aggregate) ensureStart(t time.Time) {
 	}
 }
 
-// AddData is Add for a delta in received form: each row's histogram is
-// merged where it lies, into its row and into one sum for the whole
-// delta, which then goes into the totals and the window once. The result
-// is exactly what Add of the same delta gives. It keeps no reference to d.
+// AddData adds a delta in received form: each row's histogram is merged
+// where it lies, into its row; what the rows of one second add to the
+// totals is summed from the rows' growth when the second ends or the
+// statistics are read, and goes into the totals and the window once.
+// It keeps no reference to d.
 func (a *Aggregate) AddData(d *DeltaData, at time.Time) {
 	if d == nil {
 		return
@@ -194,6 +207,10 @@ func (a *Aggregate) AddData(d *DeltaData, at time.Time) {
 func (a *Aggregate) add(d *DeltaData, at time.Time) {
 	a.ensureStart(at)
 	sec := at.Unix()
+	if sec != a.pendingSec {
+		a.flush()
+		a.pendingSec = sec
+	}
 	if a.mayOverflow(d.Endpoints) {
 		// Which names get the last free rows must not depend on the order
 		// the rows came in.
@@ -210,13 +227,13 @@ func (a *Aggregate) add(d *DeltaData, at time.Time) {
 			a.addRow(&d.Endpoints[i], sec)
 		}
 	}
-	a.addSum(sec)
 	a.addErrors(d.Errors, at)
 	a.addExceptions(d.Exceptions)
 	a.dropped += d.Dropped
 }
 
-// addRow merges one row into its endpoint and into the delta's sum.
+// addRow merges one row into its endpoint, and all but its histogram's
+// counts into the second's sum: the endpoint is marked for flush.
 func (a *Aggregate) addRow(r *EntryData, sec int64) {
 	if r.Requests == 0 {
 		return
@@ -224,10 +241,38 @@ func (a *Aggregate) addRow(r *EntryData, sec int64) {
 	ep := a.endpoint(r.Key)
 	ep.mergeData(r)
 	ep.win.add(sec, r.Requests, r.Failures)
-	a.sum.mergeData(r)
+	a.sum.Requests += r.Requests
+	a.sum.Failures += r.Failures
+	a.sum.SumUS += r.SumUS
+	a.sum.Bytes += r.Bytes
+	v := &r.Hist
+	if v.total == 0 {
+		return
+	}
+	a.sum.Hist.addExtremes(v.d.Min, v.d.Max, v.total)
+	switch {
+	case !ep.dirty:
+		ep.dirty, ep.dlo, ep.dhi = true, v.lo, v.hi
+		a.pending = append(a.pending, ep)
+	default:
+		ep.dlo, ep.dhi = min(ep.dlo, v.lo), max(ep.dhi, v.hi)
+	}
 }
 
-// addSum moves the delta's sum into the totals and the window, and
+// flush completes the second's sum with the counts its rows added to
+// their endpoints and moves it into the totals and the window. Every
+// reader of the totals calls it first.
+func (a *Aggregate) flush() {
+	for _, ep := range a.pending {
+		a.sum.Hist.addGrowth(&ep.Hist, &ep.seen, ep.dlo, ep.dhi)
+		ep.dirty = false
+	}
+	clear(a.pending)
+	a.pending = a.pending[:0]
+	a.addSum(a.pendingSec)
+}
+
+// addSum moves the second's sum into the totals and the window, and
 // empties it.
 func (a *Aggregate) addSum(sec int64) {
 	if a.sum.Requests == 0 {

@@ -95,10 +95,11 @@ func TestAggregateAddDataEqualsAdd(t *testing.T) {
 	}
 }
 
-// TestAggregateTotalIsSumOfEndpoints: the master sums each delta itself
-// (one histogram merged into the totals and the window per delta), and
-// the total equals the sum of the endpoint rows, bucket for bucket; the
-// window equals the samples of its seconds.
+// TestAggregateTotalIsSumOfEndpoints: the master merges each row into its
+// endpoint only and sums the totals of a second from the endpoints'
+// growth; the total equals the sum of the endpoint rows, bucket for
+// bucket, and the window equals the samples of its seconds, also when a
+// report of the previous second comes in after one of the next.
 func TestAggregateTotalIsSumOfEndpoints(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(9, 9))
@@ -107,25 +108,33 @@ func TestAggregateTotalIsSumOfEndpoints(t *testing.T) {
 	var window Histogram // what the last 10 s and the current second saw
 	var all Entry        // everything, merged row by row
 	for sec := range 25 {
-		for range 4 {
+		for i := range 4 {
 			d := randomDelta(r)
 			for _, e := range d.Endpoints {
 				all.Merge(e)
 			}
-			a.AddData(dataOf(t, d, HistogramData.Compact), at(float64(sec)+0.3))
-			if sec >= 25-11 {
+			s := sec
+			if i == 2 && sec > 0 {
+				s = sec - 1 // late: read after one of the next second
+			}
+			a.AddData(dataOf(t, d, HistogramData.Compact), at(float64(s)+0.3))
+			if s >= 25-11 {
 				for _, e := range d.Endpoints {
 					window.Merge(&e.Hist)
 				}
 			}
 		}
 	}
+	a.mu.Lock() // as every reader does
+	a.flush()
+	a.mu.Unlock()
 	var sum Entry
 	for _, ep := range a.endpoints {
 		sum.Merge(&ep.Entry)
 	}
 	tot := &a.total.Entry
-	if !reflect.DeepEqual(tot.Hist.Data(), sum.Hist.Data()) || tot.Hist.Count() != sum.Hist.Count() {
+	if !reflect.DeepEqual(tot.Hist.Data(), sum.Hist.Data()) || tot.Hist.Count() != sum.Hist.Count() ||
+		tot.Hist.Min() != sum.Hist.Min() || tot.Hist.Max() != sum.Hist.Max() {
 		t.Error("the total histogram differs from the sum of the endpoints' histograms")
 	}
 	if tot.Requests != sum.Requests || tot.Failures != sum.Failures || tot.SumUS != sum.SumUS || tot.Bytes != sum.Bytes {
@@ -139,9 +148,30 @@ func TestAggregateTotalIsSumOfEndpoints(t *testing.T) {
 		t.Errorf("window p50/95/99 = %v/%v/%v, samples of the window give %v/%v/%v", p50, p95, p99,
 			window.Quantile(0.5)/1000, window.Quantile(0.95)/1000, window.Quantile(0.99)/1000)
 	}
-	if a.sum.Requests != 0 || a.sum.Hist.Count() != 0 {
-		t.Error("the per-delta sum was not emptied")
+	if a.sum.Requests != 0 || a.sum.Hist.Count() != 0 || len(a.pending) != 0 {
+		t.Error("the second's sum was not emptied")
 	}
+	for k, ep := range a.endpoints {
+		if ep.dirty || !sameCounts(&ep.seen, &ep.Hist) {
+			t.Errorf("%v: the counts added to the totals are not the endpoint's", k)
+		}
+	}
+}
+
+// sameCounts reports whether x and y count the same in every bucket.
+func sameCounts(x, y *Histogram) bool {
+	at := func(h *Histogram, b int) uint64 {
+		if j := b - h.first; j >= 0 && j < len(h.counts) {
+			return h.counts[j]
+		}
+		return 0
+	}
+	for b := range NumBuckets {
+		if at(x, b) != at(y, b) {
+			return false
+		}
+	}
+	return true
 }
 
 // A master's streams merge reports at once, each decoding into a

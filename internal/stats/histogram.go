@@ -191,6 +191,23 @@ func (h *Histogram) Merge(o *Histogram) {
 	h.addExtremes(o.min, o.max, o.total)
 }
 
+// addGrowth adds to h's counts what o's counts in buckets lo..hi have
+// grown by since seen's, and brings seen's up to o's. o covers lo..hi.
+// Only the counts change: the samples' number and extremes are h's
+// caller's to add.
+func (h *Histogram) addGrowth(o, seen *Histogram, lo, hi int) {
+	h.ensure(lo, hi, 0)
+	seen.ensure(lo, hi, 0)
+	dst := h.counts[lo-h.first : hi-h.first+1]
+	old := seen.counts[lo-seen.first : hi-seen.first+1]
+	for k, c := range o.counts[lo-o.first : hi-o.first+1] {
+		if d := c - old[k]; d != 0 {
+			dst[k] += d
+			old[k] = c
+		}
+	}
+}
+
 // addExtremes accounts for n merged samples between lo and hi.
 func (h *Histogram) addExtremes(lo, hi int64, n uint64) {
 	if h.total == 0 {

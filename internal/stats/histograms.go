@@ -16,6 +16,7 @@ type EndpointHistogram struct {
 func (a *Aggregate) Histograms() []EndpointHistogram {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.flush()
 	out := make([]EndpointHistogram, 0, len(a.endpoints)+1)
 	for k, e := range a.endpoints {
 		out = append(out, EndpointHistogram{Method: k.Method, Name: k.Name, Data: e.Hist.Data().Compact()})

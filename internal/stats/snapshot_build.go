@@ -13,6 +13,7 @@ import (
 func (a *Aggregate) Tick(now time.Time, users int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.flush()
 	a.ensureStart(now)
 	rps, fps := a.total.win.rates(now, a.start)
 	p50, p95, p99 := a.windowPercentiles(now)
@@ -61,6 +62,7 @@ func (a *Aggregate) windowPercentiles(now time.Time) (p50, p95, p99 float64) {
 func (a *Aggregate) Snapshot(now time.Time) Snapshot {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.flush()
 	var elapsed time.Duration
 	if !a.start.IsZero() {
 		elapsed = now.Sub(a.start)
