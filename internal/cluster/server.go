@@ -59,11 +59,17 @@ const (
 // never waits for it, small enough that what a master that falls behind
 // holds stays bounded: a worker sends at most a window ahead of what the
 // master has read, 640 MiB at 10,000 workers (2.5 GiB with 256 KiB, which
-// bench-scale saw a master short of CPU fill).
+// bench-scale saw a master short of CPU fill). The connection's own window
+// bounds nothing (gRPC gives it back as data arrives, read or not: only
+// the streams' windows wait for the master to read), so it is as large as
+// its streams' together: each window update is a write, and a window of
+// one stream's size had the master write one for the connection besides
+// the stream's every 16 KiB of reports.
 const (
 	connReadBuffer  = 8 << 10
 	connWriteBuffer = 8 << 10
 	streamWindow    = 64 << 10
+	connWindow      = maxStreamsPerConn * streamWindow
 )
 
 // ServerOptions configure a Server.
@@ -146,7 +152,7 @@ func NewServer(o ServerOptions) (*Server, error) {
 		grpc.ReadBufferSize(connReadBuffer),
 		grpc.WriteBufferSize(connWriteBuffer), // taken from a pool while writing (gRPC's default)
 		grpc.InitialWindowSize(streamWindow),
-		grpc.InitialConnWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 		grpc.StreamInterceptor(s.authenticate),

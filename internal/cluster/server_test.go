@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -358,5 +361,120 @@ func TestReportLargerThanTheWindow(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("a report of %d rows did not arrive in 10 s", n)
 		}
+	}
+}
+
+// teeListener keeps a copy of every byte its connections write.
+type teeListener struct {
+	net.Listener
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (l *teeListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &teeConn{Conn: c, l: l}, nil
+}
+
+type teeConn struct {
+	net.Conn
+	l *teeListener
+}
+
+func (c *teeConn) Write(p []byte) (int, error) {
+	c.l.mu.Lock()
+	c.l.out.Write(p)
+	c.l.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// The master writes a window update for a worker's stream every quarter
+// of the stream's window of reports it has read, and, for the connection,
+// only every quarter of the connection's own, larger window: each update
+// is a write, and ten thousand workers' reports would otherwise cost the
+// master one more write each 16 KiB.
+func TestMasterWritesFewWindowUpdates(t *testing.T) {
+	t.Parallel()
+	read := make(chan int, 64)
+	srv, err := NewServer(ServerOptions{Token: token, Handle: func(ctx context.Context, s MasterStream, h *pb.Hello) error {
+		if err := s.Send(&pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{MasterRunId: "run-1"}}}); err != nil {
+			return err
+		}
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				return nil
+			}
+			read <- len(m.GetStats().GetEndpoints())
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &teeListener{Listener: inner}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+
+	w := join(t, inner.Addr().String(), DialOptions{Token: token}, "w")
+	st := &pb.Stats{Seq: 1}
+	for i := range 100 {
+		st.Endpoints = append(st.Endpoints, &pb.Endpoint{Method: "GET", Name: fmt.Sprintf("/endpoint/%03d", i),
+			Requests: 10, Histogram: &pb.Histogram{Min: 1, Max: 900, First: 1, Counts: []uint64{1, 2, 3, 0, 0, 0, 1, 1, 1, 1}}})
+	}
+	size := len(mustMarshalT(t, wrapStats(st)))
+	const reports = 100
+	for range reports {
+		if err := w.s.Send(wrapStats(st)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-read:
+		case <-time.After(waitFor):
+			t.Fatal("a report did not arrive")
+		}
+	}
+	w.close()
+
+	ln.mu.Lock()
+	out := bytes.Clone(ln.out.Bytes())
+	ln.mu.Unlock()
+	fr := http2.NewFramer(io.Discard, bytes.NewReader(out))
+	var conn, stream int
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			break
+		}
+		if wu, ok := f.(*http2.WindowUpdateFrame); ok {
+			if wu.StreamID == 0 {
+				conn++
+			} else {
+				stream++
+			}
+		}
+	}
+	sent := size * reports
+	t.Logf("%d bytes of reports: %d window updates for the stream, %d for the connection", sent, stream, conn)
+	// the last ones may still be on their way to the socket
+	if want := sent / (streamWindow / 4); stream < want/2 || stream > want+1 {
+		t.Errorf("%d window updates for the stream after %d bytes of reports, want %d (one a quarter of %d bytes)", stream, sent, want, streamWindow)
+	}
+	// one when the connection opens, to widen its window, then one a quarter of it
+	if max := 1 + sent/(connWindow/4); conn > max {
+		t.Errorf("%d window updates for the connection after %d bytes of reports, want at most %d", conn, sent, max)
 	}
 }
