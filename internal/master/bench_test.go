@@ -70,6 +70,7 @@ func benchMerge(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.S
 	}
 	var rows stats.DeltaData
 	decs := make([]cluster.Decoder, len(conns)) // one per stream, as the master has
+	wheres := make([]stats.RowCache, len(conns))
 	now := time.Now()
 	b.ResetTimer()
 	for n := range b.N {
@@ -79,7 +80,7 @@ func benchMerge(b *testing.B, toPB func(*stats.Delta, uint64, int32, bool) *pb.S
 				if err != nil || rowsErr != nil {
 					b.Fatal(err, rowsErr)
 				}
-				m.apply(c, c.gen, msg, &rows, nil)
+				m.apply(c, c.gen, msg, &rows, nil, &wheres[i])
 				continue
 			}
 			var msg pb.WorkerMessage

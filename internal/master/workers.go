@@ -68,6 +68,7 @@ func (m *Master) receive(w *workerConn, gen int, s cluster.MasterStream) error {
 		}
 	}
 	var dec cluster.Decoder
+	var where stats.RowCache
 	for {
 		b, free, err := raw.RecvRaw()
 		if err != nil {
@@ -76,7 +77,7 @@ func (m *Master) receive(w *workerConn, gen int, s cluster.MasterStream) error {
 		w.heard.Store(m.opts.Now().UnixNano())
 		rows := <-m.scratch
 		msg, rowsErr, err := dec.Decode(b, rows)
-		bye := err == nil && m.apply(w, gen, msg, rows, rowsErr)
+		bye := err == nil && m.apply(w, gen, msg, rows, rowsErr, &where)
 		rows.Reset()
 		m.scratch <- rows
 		free()
@@ -160,15 +161,16 @@ func (m *Master) handle(w *workerConn, gen int, msg *pb.WorkerMessage) (bye bool
 	if st := msg.GetStats(); st != nil {
 		rowsErr = cluster.DecodeStats(st, rows)
 	}
-	bye = m.apply(w, gen, msg, rows, rowsErr)
+	bye = m.apply(w, gen, msg, rows, rowsErr, nil)
 	rows.Reset()
 	return bye
 }
 
 // apply applies one message from a worker; a report's rows are already
-// decoded into rows (or refused with rowsErr). It reports whether the
-// worker said goodbye.
-func (m *Master) apply(w *workerConn, gen int, msg *pb.WorkerMessage, rows *stats.DeltaData, rowsErr error) (bye bool) {
+// decoded into rows (or refused with rowsErr); where remembers where the
+// stream's rows went (nil: nothing). It reports whether the worker said
+// goodbye.
+func (m *Master) apply(w *workerConn, gen int, msg *pb.WorkerMessage, rows *stats.DeltaData, rowsErr error, where *stats.RowCache) (bye bool) {
 	now := m.opts.Now()
 	switch x := msg.Msg.(type) {
 	case *pb.WorkerMessage_Stats:
@@ -181,7 +183,7 @@ func (m *Master) apply(w *workerConn, gen int, msg *pb.WorkerMessage, rows *stat
 			m.opts.Logger.Warn("dropping a bad statistics message", "worker", w.id, "err", rowsErr)
 			return false
 		}
-		m.agg.AddData(rows, now)
+		m.agg.AddStream(rows, now, where)
 		reqs, _ := rows.Requests()
 		m.mu.Lock()
 		if w.gen == gen {

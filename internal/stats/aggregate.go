@@ -101,6 +101,7 @@ type Aggregate struct {
 	start   time.Time
 	warned  map[string]bool
 	warning []string
+	gen     uint64 // counts Resets: a RowCache of an older state is stale
 	aggState
 }
 
@@ -162,6 +163,7 @@ func (a *Aggregate) Start(t time.Time) {
 func (a *Aggregate) Reset(now time.Time) {
 	a.mu.Lock()
 	a.aggState = a.newState()
+	a.gen++
 	a.start = now
 	a.mu.Unlock()
 }
@@ -195,16 +197,56 @@ func (a *Aggregate) ensureStart(t time.Time) {
 // totals is summed from the rows' growth when the second ends or the
 // statistics are read, and goes into the totals and the window once.
 // It keeps no reference to d.
-func (a *Aggregate) AddData(d *DeltaData, at time.Time) {
+func (a *Aggregate) AddData(d *DeltaData, at time.Time) { a.AddStream(d, at, nil) }
+
+// AddStream is AddData for a delta of a stream whose rows c remembers
+// (nil: none): a worker names the same rows in the same order in every
+// report, so row i of a report goes where row i of the last one went,
+// when it has the same name, without a lookup by name.
+func (a *Aggregate) AddStream(d *DeltaData, at time.Time, c *RowCache) {
 	if d == nil {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.add(d, at)
+	a.add(d, at, c)
 }
 
-func (a *Aggregate) add(d *DeltaData, at time.Time) {
+// RowCache remembers where the rows of one stream's last report went.
+// The zero value is ready; it holds no more than maxCachedRows rows.
+type RowCache struct {
+	a    *Aggregate
+	gen  uint64
+	keys []Key
+	eps  []*aggEndpoint
+}
+
+const maxCachedRows = 1024
+
+// cachedEndpoint returns the row for k, row i of a stream's report.
+func (a *Aggregate) cachedEndpoint(c *RowCache, i int, k Key) *aggEndpoint {
+	if c == nil {
+		return a.endpoint(k)
+	}
+	if c.a != a || c.gen != a.gen {
+		*c = RowCache{a: a, gen: a.gen, keys: c.keys[:0], eps: c.eps[:0]}
+	}
+	if i < len(c.keys) && c.keys[i] == k {
+		return c.eps[i]
+	}
+	// A key keeps its row (or the overflow row) until a Reset: rows are
+	// never removed, and a name in the overflow row stays there.
+	ep := a.endpoint(k)
+	switch {
+	case i < len(c.keys):
+		c.keys[i], c.eps[i] = k, ep
+	case i == len(c.keys) && i < maxCachedRows:
+		c.keys, c.eps = append(c.keys, k), append(c.eps, ep)
+	}
+	return ep
+}
+
+func (a *Aggregate) add(d *DeltaData, at time.Time, c *RowCache) {
 	a.ensureStart(at)
 	sec := at.Unix()
 	if sec != a.pendingSec {
@@ -220,11 +262,15 @@ func (a *Aggregate) add(d *DeltaData, at time.Time) {
 		}
 		slices.SortFunc(order, func(x, y *EntryData) int { return compareKeys(x.Key, y.Key) })
 		for _, r := range order {
-			a.addRow(r, sec)
+			if r.Requests != 0 {
+				a.addRow(r, a.endpoint(r.Key), sec)
+			}
 		}
 	} else {
 		for i := range d.Endpoints {
-			a.addRow(&d.Endpoints[i], sec)
+			if r := &d.Endpoints[i]; r.Requests != 0 {
+				a.addRow(r, a.cachedEndpoint(c, i, r.Key), sec)
+			}
 		}
 	}
 	a.addErrors(d.Errors, at)
@@ -232,13 +278,9 @@ func (a *Aggregate) add(d *DeltaData, at time.Time) {
 	a.dropped += d.Dropped
 }
 
-// addRow merges one row into its endpoint, and all but its histogram's
-// counts into the second's sum: the endpoint is marked for flush.
-func (a *Aggregate) addRow(r *EntryData, sec int64) {
-	if r.Requests == 0 {
-		return
-	}
-	ep := a.endpoint(r.Key)
+// addRow merges one row into its endpoint ep, and all but its
+// histogram's counts into the second's sum: ep is marked for flush.
+func (a *Aggregate) addRow(r *EntryData, ep *aggEndpoint, sec int64) {
 	ep.mergeData(r)
 	ep.win.add(sec, r.Requests, r.Failures)
 	a.sum.Requests += r.Requests

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -257,5 +258,49 @@ func TestDeltaDataRoundTrip(t *testing.T) {
 	dd.Reset()
 	if len(dd.Endpoints) != 0 || len(dd.Errors) != 0 || len(dd.Exceptions) != 0 || dd.Dropped != 0 || !reflect.DeepEqual(back.Errors, d.Errors) {
 		t.Errorf("after Reset: %+v; the Delta's errors: %v", dd, back.Errors)
+	}
+}
+
+// TestRowCacheGivesWhatLookupsGive: a stream's rows that go where the
+// same rows of its last report went, when they have the same names, land
+// in the same rows as when looked up by name: rows moving, coming and
+// going between reports, names past the cap in the overflow row, and a
+// Reset in between.
+func TestRowCacheGivesWhatLookupsGive(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(11, 13))
+	lookup, cached := NewAggregate(AggregateOptions{MaxEndpoints: 10}), NewAggregate(AggregateOptions{MaxEndpoints: 10})
+	caches := make([]RowCache, 3) // one per worker stream
+	last := make([]*DeltaData, len(caches))
+	for sec := range 30 {
+		if sec == 13 { // before reports that repeat the last ones' rows
+			lookup.Reset(at(float64(sec)))
+			cached.Reset(at(float64(sec)))
+		}
+		for w := range caches {
+			d := dataOf(t, randomDelta(r), HistogramData.Compact)
+			switch {
+			case sec%3 == 1: // the same rows in the same order
+				d = last[w]
+			case sec%3 == 2: // the same rows, moved by one
+				d = &DeltaData{Endpoints: append(slices.Clone(last[w].Endpoints[1:]), last[w].Endpoints[0])}
+			}
+			last[w] = d
+			when := at(float64(sec) + float64(w)/10)
+			lookup.AddData(d, when)
+			cached.AddStream(d, when, &caches[w])
+		}
+	}
+	want, got := lookup.Snapshot(at(30.5)), cached.Snapshot(at(30.5))
+	if len(got.Endpoints) != len(want.Endpoints) || len(got.Endpoints) != 11 {
+		t.Fatalf("%d rows, want %d (10 and the overflow row)", len(got.Endpoints), len(want.Endpoints))
+	}
+	for i := range want.Endpoints {
+		if g, w := figures(got.Endpoints[i]), figures(want.Endpoints[i]); g != w {
+			t.Errorf("row %d:\n got %s\nwant %s", i, g, w)
+		}
+	}
+	if g, w := figures(got.Total), figures(want.Total); g != w {
+		t.Errorf("total:\n got %s\nwant %s", g, w)
 	}
 }

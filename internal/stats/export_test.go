@@ -19,7 +19,7 @@ func (a *Aggregate) Add(d *Delta, at time.Time) {
 	for k, e := range d.Endpoints {
 		rows = append(rows, e.data(k))
 	}
-	a.add(&DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}, at)
+	a.add(&DeltaData{Endpoints: rows, Errors: d.Errors, Exceptions: d.Exceptions, Dropped: d.Dropped}, at, nil)
 }
 
 // Shards returns the number of shards.
