@@ -107,11 +107,11 @@ type Aggregate struct {
 
 // aggState is everything Reset clears.
 type aggState struct {
-	endpoints  map[Key]*aggEndpoint
-	named      int // endpoints other than the overflow row
-	total      aggEndpoint
-	totalHist  []Histogram // per-second histograms, aligned with total.win
-	scratch    Histogram   // for the window's percentiles
+	endpoints map[Key]*aggEndpoint
+	named     int // endpoints other than the overflow row
+	total     aggEndpoint
+	totalHist []Histogram // per-second histograms, aligned with total.win
+	scratch   Histogram   // for the window's percentiles
 	// sum is what came in second pendingSec, summed over its rows, not
 	// yet in the totals: its counts but for those of the endpoints in
 	// pending, which flush adds from the endpoints' own histograms (each
