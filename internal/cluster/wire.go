@@ -202,8 +202,18 @@ func (dc *Decoder) decodeStats(b []byte, d *stats.DeltaData) (st *pb.Stats, rows
 		case fieldStatsDropped:
 			st.Dropped, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldStatsEndpoints:
-			if good = f.want(protowire.BytesType) && ep.decode(f.b); good && rowsErr == nil {
-				rowsErr = rows.add(endpoints, dc.name(2*endpoints, ep.method), dc.name(2*endpoints+1, ep.name), ep.n, ep.fails, ep.sum, ep.size, ep.hd)
+			// The names' last occurrences are checked for UTF-8 here: a
+			// name the stream's last report had passed already.
+			good = f.want(protowire.BytesType) && ep.decode(f.b)
+			switch {
+			case good && rowsErr == nil:
+				method, okm := dc.name(2*endpoints, ep.method)
+				name, okn := dc.name(2*endpoints+1, ep.name)
+				if good = okm && okn; good {
+					rowsErr = rows.add(endpoints, method, name, ep.n, ep.fails, ep.sum, ep.size, ep.hd)
+				}
+			case good:
+				good = utf8.Valid(ep.method) && utf8.Valid(ep.name)
 			}
 			endpoints++
 		case fieldStatsErrors:
@@ -260,22 +270,24 @@ func (dc *Decoder) decodeStats(b []byte, d *stats.DeltaData) (st *pb.Stats, rows
 }
 
 // name returns b as a string: the last report's name number i when it is
-// the same, an interned one otherwise (kept as number i for the next).
-func (dc *Decoder) name(i int, b []byte) string {
-	if dc == nil {
-		return names.get(b)
+// the same, an interned one otherwise (kept as number i for the next);
+// false when b is not UTF-8.
+func (dc *Decoder) name(i int, b []byte) (string, bool) {
+	if dc != nil && i < len(dc.last) && dc.last[i] == string(b) {
+		return dc.last[i], true
 	}
-	if i < len(dc.last) && dc.last[i] == string(b) {
-		return dc.last[i]
+	if !utf8.Valid(b) {
+		return "", false
 	}
 	s := names.get(b)
 	switch {
+	case dc == nil:
 	case i < len(dc.last):
 		dc.last[i] = s
 	case i == len(dc.last) && i < maxLastNames:
 		dc.last = append(dc.last, s)
 	}
-	return s
+	return s, true
 }
 
 // decodeErrorGroups reads the error groups of Stats message b, checking
@@ -312,8 +324,8 @@ type endpoint struct {
 }
 
 // decode reads one Endpoint into e; false when it is not in the encoding
-// an honest worker writes (or a name is not UTF-8, which protobuf
-// refuses, even in an occurrence a later one replaces).
+// an honest worker writes (or a name a later occurrence replaces is not
+// UTF-8, which protobuf refuses). The names it returns are not checked.
 func (e *endpoint) decode(b []byte) bool {
 	*e = endpoint{}
 	var hb []byte
@@ -329,10 +341,14 @@ func (e *endpoint) decode(b []byte) bool {
 		}
 		good := true
 		switch f.num {
+		// The last occurrence of a name is checked by the caller; one it
+		// replaces, here (protobuf refuses every one that is not UTF-8).
 		case fieldEndpointMethod:
-			e.method, good = f.b, f.wantString()
+			good = f.typ == protowire.BytesType && utf8.Valid(e.method)
+			e.method = f.b
 		case fieldEndpointName:
-			e.name, good = f.b, f.wantString()
+			good = f.typ == protowire.BytesType && utf8.Valid(e.name)
+			e.name = f.b
 		case fieldEndpointRequests:
 			e.n, good = int64(f.v), f.want(protowire.VarintType)
 		case fieldEndpointFailures:

@@ -170,26 +170,27 @@ func TestDecodeWireAgreesOnEncodings(t *testing.T) {
 	sparse := mustMarshalT(t, wrapStats(DeltaToPB(d, 7, 3, true)))
 	dense := validStats()
 	for name, b := range map[string][]byte{
-		"compact":                  compact,
-		"sparse":                   sparse,
-		"dense":                    mustMarshalT(t, wrapStats(dense)),
-		"unknown field in stats":   withField(t, DeltaToPBCompact(d, 1, 1, false), 99),
-		"stats twice":              append(cloneBytes(compact), compact...),
-		"unpacked counts":          mustMarshalT(t, wrapStats(unpacked(t, dense))),
-		"empty":                    {},
-		"empty stats":              {0x1a, 0x00},
-		"bad utf-8 in a name":      mustMarshalT(t, wrapStats(badName(t))),
-		"field number past 2^29-1": protowire.AppendBytes([]byte{0x1a}, protowire.AppendVarint(protowire.AppendTag([]byte{0x30, 0x01}, protowire.MaxValidNumber+1, protowire.VarintType), 1)),
-		"bad utf-8 then a name":    badThenGood(t, fieldStatsEndpoints, mustMarshalT(t, validStats().Endpoints[0]), fieldEndpointName),
-		"bad utf-8 then an error":  badThenGood(t, fieldStatsErrors, mustMarshalT(t, &pb.ErrorGroup{Method: "GET", Name: "/", Error: "e", Count: 1}), 3),
-		"heartbeat":                mustMarshalT(t, heartbeat(4)),
-		"truncated":                compact[:len(compact)/2],
-		"refused rows":             mustMarshalT(t, wrapStats(&pb.Stats{Endpoints: []*pb.Endpoint{{Method: "GET", Name: "/", Requests: 2}}})),
-		"users negative":           mustMarshalT(t, wrapStats(&pb.Stats{Users: -1})),
-		"histogram field twice":    histogramTwice(t),
-		"stats after a heartbeat":  append(mustMarshalT(t, heartbeat(1)), compact...),
-		"heartbeat in stats":       mustMarshalT(t, wrapStats(withHeartbeat(DeltaToPBCompact(d, 2, 3, false)))),
-		"heartbeat in stats twice": heartbeatTwice(t, DeltaToPBCompact(d, 2, 3, false)),
+		"compact":                       compact,
+		"sparse":                        sparse,
+		"dense":                         mustMarshalT(t, wrapStats(dense)),
+		"unknown field in stats":        withField(t, DeltaToPBCompact(d, 1, 1, false), 99),
+		"stats twice":                   append(cloneBytes(compact), compact...),
+		"unpacked counts":               mustMarshalT(t, wrapStats(unpacked(t, dense))),
+		"empty":                         {},
+		"empty stats":                   {0x1a, 0x00},
+		"bad utf-8 in a name":           mustMarshalT(t, wrapStats(badName(t))),
+		"field number past 2^29-1":      protowire.AppendBytes([]byte{0x1a}, protowire.AppendVarint(protowire.AppendTag([]byte{0x30, 0x01}, protowire.MaxValidNumber+1, protowire.VarintType), 1)),
+		"bad utf-8 then a name":         badThenGood(t, fieldStatsEndpoints, mustMarshalT(t, validStats().Endpoints[0]), fieldEndpointName),
+		"bad utf-8 then an error":       badThenGood(t, fieldStatsErrors, mustMarshalT(t, &pb.ErrorGroup{Method: "GET", Name: "/", Error: "e", Count: 1}), 3),
+		"heartbeat":                     mustMarshalT(t, heartbeat(4)),
+		"truncated":                     compact[:len(compact)/2],
+		"refused rows":                  mustMarshalT(t, wrapStats(&pb.Stats{Endpoints: []*pb.Endpoint{{Method: "GET", Name: "/", Requests: 2}}})),
+		"a refused row, then bad utf-8": refusedThenBadName(t),
+		"users negative":                mustMarshalT(t, wrapStats(&pb.Stats{Users: -1})),
+		"histogram field twice":         histogramTwice(t),
+		"stats after a heartbeat":       append(mustMarshalT(t, heartbeat(1)), compact...),
+		"heartbeat in stats":            mustMarshalT(t, wrapStats(withHeartbeat(DeltaToPBCompact(d, 2, 3, false)))),
+		"heartbeat in stats twice":      heartbeatTwice(t, DeltaToPBCompact(d, 2, 3, false)),
 	} {
 		t.Run(name, func(t *testing.T) { agree(t, b) })
 	}
@@ -258,6 +259,15 @@ func badName(t *testing.T) *pb.Stats {
 	m.Endpoints[0].ProtoReflect().SetUnknown(protowire.AppendBytes(
 		protowire.AppendTag(nil, fieldEndpointName, protowire.BytesType), []byte{0xff, 0xfe}))
 	return m
+}
+
+// refusedThenBadName is a report whose first row is refused (requests
+// without a histogram) and whose second row's name is not UTF-8: not a
+// report with a refused row, one protobuf does not read at all.
+func refusedThenBadName(t *testing.T) []byte {
+	m := badName(t)
+	m.Endpoints = append([]*pb.Endpoint{{Method: "GET", Name: "/", Requests: 2}}, m.Endpoints...)
+	return mustMarshalT(t, wrapStats(m))
 }
 
 // badThenGood is a report whose first row of field rows (an endpoint or
