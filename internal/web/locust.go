@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/horde-load/horde/internal/master"
 	"github.com/horde-load/horde/internal/stats"
@@ -220,9 +221,27 @@ func (s *Server) writeError(w http.ResponseWriter, code int, msg string) {
 // writeJSON encodes v fully before writing, so an encoding failure is a
 // clean 500 rather than a truncated 200. Responses are never cached: they
 // describe a running test.
+// jsonBufs holds the buffers responses are encoded in: with thousands of
+// workers, /api/v1/stats and /api/v1/workers are over a MiB each, read
+// every second or two by every open page, and a fresh buffer each time
+// is a MiB of garbage and of pages faulted in again.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledJSON is the largest buffer kept for the next response.
+const maxPooledJSON = 16 << 20
+
+func putJSONBuf(b *bytes.Buffer) {
+	if b.Cap() > maxPooledJSON {
+		return
+	}
+	b.Reset()
+	jsonBufs.Put(b)
+}
+
 func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	defer putJSONBuf(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false) // as Flask's jsonify: names keep their < > &
 	if err := enc.Encode(v); err != nil {
 		s.log.Error("web: encoding JSON", "err", err)
