@@ -238,22 +238,40 @@ func (m *Master) Run(ctx context.Context) error {
 	defer sec.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	// The dispatcher steps when its users are due or something changed,
-	// but never so often that stepping takes more than 1/stepShare of a
-	// core or targets go out faster than one per targetGap: with thousands
-	// of workers a fast ramp then starts its users in somewhat larger
-	// groups (10,000 workers: a step every half second at most).
-	var due time.Time
+	// The dispatcher steps when its users are due or something changed
+	// (a poke), and only then: with ten thousand workers a step that finds
+	// nothing to do still reads every worker, and the heartbeat ticks come
+	// ten times a second. It never steps so often that stepping takes more
+	// than 1/stepShare of a core or targets go out faster than one per
+	// targetGap: with thousands of workers a fast ramp then starts its
+	// users in somewhat larger groups (10,000 workers: a step every half
+	// second at most).
+	var due, stepAt time.Time // due: the throttle's; stepAt: the dispatcher's next step (zero: none)
+	step := true
 	slot := 0
 	for {
-		var next time.Duration
-		if wait := time.Until(due); wait > 0 {
-			next = wait
-		} else {
-			began := time.Now()
-			var sent int
-			next, sent = m.dispatch()
-			due = began.Add(max(stepShare*time.Since(began), time.Duration(sent)*targetGap))
+		if !stepAt.IsZero() && !time.Now().Before(stepAt) {
+			step, stepAt = true, time.Time{}
+		}
+		next := time.Duration(-1)
+		if step {
+			if wait := time.Until(due); wait > 0 {
+				next = wait
+			} else {
+				step = false
+				began := time.Now()
+				d, sent := m.dispatch()
+				due = began.Add(max(stepShare*time.Since(began), time.Duration(sent)*targetGap))
+				stepAt = time.Time{}
+				if d >= 0 {
+					stepAt = began.Add(d)
+				}
+			}
+		}
+		if !stepAt.IsZero() {
+			if d := max(time.Until(stepAt), 0); next < 0 || d < next {
+				next = d
+			}
 		}
 		now := m.opts.Now()
 		for _, d := range []time.Duration{m.untilEnd(now), m.untilShape(now)} {
@@ -270,6 +288,7 @@ func (m *Master) Run(ctx context.Context) error {
 			m.waitDetached(quitWait)
 			return nil
 		case <-m.wake:
+			step = true
 		case <-timer.C:
 		case <-hb.C:
 			m.heartbeat(slot)
