@@ -328,18 +328,7 @@ func TestMessageSizeLimit(t *testing.T) {
 func TestReportLargerThanTheWindow(t *testing.T) {
 	t.Parallel()
 	got := make(chan int, 3)
-	ts := startServer(t, ServerOptions{Token: token, Handle: func(ctx context.Context, s MasterStream, h *pb.Hello) error {
-		if err := s.Send(&pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{MasterRunId: "run-1"}}}); err != nil {
-			return err
-		}
-		for {
-			m, err := s.Recv()
-			if err != nil {
-				return nil
-			}
-			got <- len(m.GetStats().GetEndpoints())
-		}
-	}})
+	ts := startServer(t, ServerOptions{Token: token, Handle: countRows(got)})
 	w := join(t, ts.addr, DialOptions{Token: token}, "w")
 	for _, n := range []int{5000, 3, 5000} {
 		st := &pb.Stats{Seq: 1}
@@ -360,6 +349,23 @@ func TestReportLargerThanTheWindow(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("a report of %d rows did not arrive in 10 s", n)
+		}
+	}
+}
+
+// countRows is a Handle that welcomes a worker and sends the number of
+// rows of each of its reports to rows.
+func countRows(rows chan<- int) func(context.Context, MasterStream, *pb.Hello) error {
+	return func(ctx context.Context, s MasterStream, h *pb.Hello) error {
+		if err := s.Send(&pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{MasterRunId: "run-1"}}}); err != nil {
+			return err
+		}
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				return nil
+			}
+			rows <- len(m.GetStats().GetEndpoints())
 		}
 	}
 }
@@ -399,18 +405,7 @@ func (c *teeConn) Write(p []byte) (int, error) {
 func TestMasterWritesFewWindowUpdates(t *testing.T) {
 	t.Parallel()
 	read := make(chan int, 64)
-	srv, err := NewServer(ServerOptions{Token: token, Handle: func(ctx context.Context, s MasterStream, h *pb.Hello) error {
-		if err := s.Send(&pb.MasterMessage{Msg: &pb.MasterMessage_Welcome{Welcome: &pb.Welcome{MasterRunId: "run-1"}}}); err != nil {
-			return err
-		}
-		for {
-			m, err := s.Recv()
-			if err != nil {
-				return nil
-			}
-			read <- len(m.GetStats().GetEndpoints())
-		}
-	}})
+	srv, err := NewServer(ServerOptions{Token: token, Handle: countRows(read)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,17 +80,7 @@ func TestAggregateAddDataEqualsAdd(t *testing.T) {
 		viaData.Tick(at(float64(sec)+0.9), sec)
 	}
 	want, got := viaDelta.Snapshot(at(30.5)), viaData.Snapshot(at(30.5))
-	if len(got.Endpoints) != len(want.Endpoints) || len(got.Endpoints) != 11 {
-		t.Fatalf("%d rows, want %d (10 and the overflow row)", len(got.Endpoints), len(want.Endpoints))
-	}
-	for i := range want.Endpoints {
-		if g, w := figures(got.Endpoints[i]), figures(want.Endpoints[i]); g != w {
-			t.Errorf("row %d:\n got %s\nwant %s", i, g, w)
-		}
-	}
-	if g, w := figures(got.Total), figures(want.Total); g != w {
-		t.Errorf("total:\n got %s\nwant %s", g, w)
-	}
+	sameRows(t, got, want, 11) // 10 and the overflow row
 	if !reflect.DeepEqual(got.History, want.History) || !reflect.DeepEqual(got.Errors, want.Errors) || got.Dropped != want.Dropped {
 		t.Error("history, errors or dropped differ")
 	}
@@ -156,6 +146,22 @@ func TestAggregateTotalIsSumOfEndpoints(t *testing.T) {
 		if ep.dirty || !sameCounts(&ep.seen, &ep.Hist) {
 			t.Errorf("%v: the counts added to the totals are not the endpoint's", k)
 		}
+	}
+}
+
+// sameRows checks that got has rows rows and every figure of want's.
+func sameRows(t *testing.T, got, want Snapshot, rows int) {
+	t.Helper()
+	if len(got.Endpoints) != len(want.Endpoints) || len(got.Endpoints) != rows {
+		t.Fatalf("%d rows, want %d and %d", len(got.Endpoints), len(want.Endpoints), rows)
+	}
+	for i := range want.Endpoints {
+		if g, w := figures(got.Endpoints[i]), figures(want.Endpoints[i]); g != w {
+			t.Errorf("row %d:\n got %s\nwant %s", i, g, w)
+		}
+	}
+	if g, w := figures(got.Total), figures(want.Total); g != w {
+		t.Errorf("total:\n got %s\nwant %s", g, w)
 	}
 }
 
@@ -292,15 +298,5 @@ func TestRowCacheGivesWhatLookupsGive(t *testing.T) {
 		}
 	}
 	want, got := lookup.Snapshot(at(30.5)), cached.Snapshot(at(30.5))
-	if len(got.Endpoints) != len(want.Endpoints) || len(got.Endpoints) != 11 {
-		t.Fatalf("%d rows, want %d (10 and the overflow row)", len(got.Endpoints), len(want.Endpoints))
-	}
-	for i := range want.Endpoints {
-		if g, w := figures(got.Endpoints[i]), figures(want.Endpoints[i]); g != w {
-			t.Errorf("row %d:\n got %s\nwant %s", i, g, w)
-		}
-	}
-	if g, w := figures(got.Total), figures(want.Total); g != w {
-		t.Errorf("total:\n got %s\nwant %s", g, w)
-	}
+	sameRows(t, got, want, 11) // 10 and the overflow row
 }
