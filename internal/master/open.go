@@ -65,10 +65,10 @@ func splitOpen(o openModel, workers []string) map[string]openShare {
 	return out
 }
 
-// dispatchOpenLocked sends each live worker its share of the open-model
-// test when it changed (or the worker must reset its statistics), and
-// returns how many it sent.
-func (m *Master) dispatchOpenLocked(live []string) (sent int) {
+// dispatchOpenLocked queues for each live worker its share of the
+// open-model test when it changed (or the worker must reset its
+// statistics), adding its outbox to m.queued.
+func (m *Master) dispatchOpenLocked(live []string) {
 	shares := splitOpen(m.open, live)
 	now := m.opts.Now()
 	ramp := max(m.open.rampEnd.Sub(now), 0)
@@ -79,14 +79,13 @@ func (m *Master) dispatchOpenLocked(live []string) (sent int) {
 			continue
 		}
 		m.epoch++
-		w.box.putTarget(&pb.Target{
+		w.box.queueTarget(&pb.Target{
 			Epoch: m.epoch, Open: true, Rate: s.rate, MaxUsers: int32(s.maxUsers), RampMs: ramp.Milliseconds(),
 			ResetStats: w.reset, Host: m.host,
 		})
+		m.queued = append(m.queued, w.box)
 		w.openSent, w.reset = &s, false
-		sent++
 	}
-	return sent
 }
 
 // resetTestLocked begins a new test: statistics, history and peak start

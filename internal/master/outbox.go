@@ -30,8 +30,16 @@ func (o *outbox) wake() {
 	}
 }
 
-// putTarget queues t, replacing the target not sent yet.
+// putTarget queues t, replacing the target not sent yet, and wakes the
+// sender.
 func (o *outbox) putTarget(t *pb.Target) {
+	o.queueTarget(t)
+	o.wake()
+}
+
+// queueTarget is putTarget without the wake, for a caller that queues
+// many targets under its lock and wakes their senders once it let go.
+func (o *outbox) queueTarget(t *pb.Target) {
 	o.mu.Lock()
 	if old := o.target; old != nil {
 		t.ResetStats = t.ResetStats || old.ResetStats
@@ -41,7 +49,6 @@ func (o *outbox) putTarget(t *pb.Target) {
 	}
 	o.target = t
 	o.mu.Unlock()
-	o.wake()
 }
 
 // putHeartbeat queues the master's heartbeat; hb is shared by every

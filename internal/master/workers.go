@@ -326,17 +326,19 @@ func (m *Master) heartbeatEvery() time.Duration {
 // The slice is shared: do not change it.
 func (m *Master) liveLocked() []string { return m.roster.liveIDs(m.workers) }
 
-// dispatch moves the workers' assignment one step and sends the targets
-// that changed. It returns when the next step is due (-1: none) and how
-// many targets it sent.
-func (m *Master) dispatch() (next time.Duration, sent int) {
+// dispatch moves the workers' assignment one step and queues the targets
+// that changed. It returns when the next step is due (-1: none) and the
+// outboxes it queued a target in, which the caller wakes (the slice is
+// reused by the next dispatch).
+func (m *Master) dispatch() (next time.Duration, queued []*outbox) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.queued = m.queued[:0]
 	live := m.liveLocked()
 	if m.open.on {
-		sent = m.dispatchOpenLocked(live)
+		m.dispatchOpenLocked(live)
 		m.updateStateLocked()
-		return -1, sent
+		return -1, m.queued
 	}
 	next = m.disp.step(m.opts.Now(), live)
 	for _, id := range live {
@@ -350,12 +352,12 @@ func (m *Master) dispatch() (next time.Duration, sent int) {
 		for c, k := range a {
 			users[m.names[c]] = int32(k)
 		}
-		w.box.putTarget(&pb.Target{Epoch: m.epoch, Users: users, ResetStats: w.reset, Host: m.host})
+		w.box.queueTarget(&pb.Target{Epoch: m.epoch, Users: users, ResetStats: w.reset, Host: m.host})
+		m.queued = append(m.queued, w.box)
 		w.sent, w.reset = slices.Clone(a), false
-		sent++
 	}
 	m.updateStateLocked()
-	return next, sent
+	return next, m.queued
 }
 
 // quitWait bounds how long a master that shuts down waits for its
