@@ -161,7 +161,10 @@ func (u *user) run(soft, hard context.Context) (parked bool) {
 	var timer *time.Timer
 	for soft.Err() == nil {
 		t := u.pick()
-		start := time.Now()
+		var start time.Time // only a wait reads the clock: a task's requests read it themselves
+		if c.Wait != nil {
+			start = time.Now()
+		}
 		o := u.runTask(soft, hard, &t)
 		if o == stopUser {
 			break
