@@ -29,9 +29,11 @@ func (m *Master) setTarget(n int, rate float64) {
 	m.poke()
 }
 
-// stopWorkersLocked tells every live worker to stop its users and returns
-// the epoch their confirmations carry.
-func (m *Master) stopWorkersLocked() uint64 {
+// stopWorkersLocked queues for every live worker the order to stop its
+// users, and returns the epoch their confirmations carry and the outboxes
+// to wake once the lock is released (as dispatch's: woken under it, ten
+// thousand senders would hold every report up).
+func (m *Master) stopWorkersLocked() (epoch uint64, queued []*outbox) {
 	m.peak = max(m.peak, m.usersLocked()) // the last users running count
 	m.open = openModel{}
 	m.shape.on = false
@@ -40,13 +42,16 @@ func (m *Master) stopWorkersLocked() uint64 {
 	m.epoch++
 	m.stopEpoch = m.epoch
 	m.state = StateStopping
-	for _, id := range m.liveLocked() {
+	live := m.liveLocked()
+	queued = make([]*outbox, 0, len(live))
+	for _, id := range live {
 		w := m.workers[id]
-		w.box.putTarget(&pb.Target{Epoch: m.epoch, Stop: true})
+		w.box.queueTarget(&pb.Target{Epoch: m.epoch, Stop: true})
+		queued = append(queued, w.box)
 		w.sent, w.openSent = make([]int, len(m.names)), nil
 	}
 	m.notifyLocked()
-	return m.epoch
+	return m.epoch, queued
 }
 
 // awaitStop waits until every live worker has confirmed the stop of

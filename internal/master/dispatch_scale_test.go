@@ -137,7 +137,8 @@ func TestDispatchShrinkIsTheGreedyRule(t *testing.T) {
 // one under it, ten thousand senders took the core from the step, which
 // held up every report meanwhile (150–300 ms a step in bench-scale at
 // 10,000 workers) and then waited stepShare times that before the next
-// one. Run wakes the outboxes dispatch returns once the lock is free.
+// one. Run wakes the outboxes dispatch returns once the lock is free; a
+// stop's likewise.
 func TestDispatchWakesNoSenderUnderTheLock(t *testing.T) {
 	t.Parallel()
 	m, err := New(Options{Scenario: &scenario.Scenario{Users: classes("A", 1, 0, "B", 2, 0)}})
@@ -185,5 +186,23 @@ func TestDispatchWakesNoSenderUnderTheLock(t *testing.T) {
 	}
 	if total != users {
 		t.Errorf("the queued targets start %d users, want %d", total, users)
+	}
+
+	// A stop too: Stop wakes the senders once it let go of the lock.
+	m.mu.Lock()
+	_, queued = m.stopWorkersLocked()
+	m.mu.Unlock()
+	if len(queued) != workers {
+		t.Fatalf("a stop queued %d targets, want %d", len(queued), workers)
+	}
+	for _, box := range queued {
+		select {
+		case <-box.ready:
+			t.Fatal("the stop woke a worker's sender itself, under the master's lock")
+		default:
+		}
+		if msg := box.take(); !msg.GetTarget().GetStop() {
+			t.Fatalf("the outbox of a stop holds %v, not a stop", msg)
+		}
 	}
 }

@@ -114,18 +114,23 @@ func (p TestParams) check() error {
 // returns a closed one.
 func (m *Master) Stop() <-chan struct{} {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.stopping != nil {
+		defer m.mu.Unlock()
 		return m.stopping
 	}
 	if m.state == StateReady || m.state == StateStopped {
+		m.mu.Unlock()
 		done := make(chan struct{})
 		close(done)
 		return done
 	}
-	epoch := m.stopWorkersLocked()
+	epoch, queued := m.stopWorkersLocked()
 	done := make(chan struct{})
 	m.stopping = done
+	m.mu.Unlock()
+	for _, o := range queued {
+		o.wake()
+	}
 	go m.awaitStop(epoch, done)
 	m.poke()
 	return done

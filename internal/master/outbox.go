@@ -30,15 +30,9 @@ func (o *outbox) wake() {
 	}
 }
 
-// putTarget queues t, replacing the target not sent yet, and wakes the
-// sender.
-func (o *outbox) putTarget(t *pb.Target) {
-	o.queueTarget(t)
-	o.wake()
-}
-
-// queueTarget is putTarget without the wake, for a caller that queues
-// many targets under its lock and wakes their senders once it let go.
+// queueTarget queues t, replacing the target not sent yet, without waking
+// the sender: the master queues many targets under its lock and wakes
+// their senders once it let go.
 func (o *outbox) queueTarget(t *pb.Target) {
 	o.mu.Lock()
 	if old := o.target; old != nil {
